@@ -1,0 +1,43 @@
+/*
+ * events.h - the audit trail.  Every change and every check appends one
+ * event.  Each row carries the MAC of the row before it and its own MAC,
+ * HMAC-SHA-256 under a subkey of the master key over a length-prefixed
+ * encoding of (id, time, fields, prev), so deleting, reordering or editing
+ * a row breaks the chain and `tokenctl events --verify` finds it.  The MAC
+ * is keyed, so someone with only the database cannot re-forge the chain.
+ */
+#ifndef AC_EVENTS_H
+#define AC_EVENTS_H
+
+#include <stdint.h>
+
+#include "authcore.h"
+#include "store.h"
+
+struct ac_event {
+	const char	*actor;		/* who: "tokenctl:root", "portal:alice" */
+	const char	*action;	/* "check", "add", "enable", "delete" ... */
+	const char	*serial;	/* may be NULL */
+	const char	*user;		/* token owner / checked user */
+	const char	*resource;
+	const char	*source;	/* caller address or program */
+	const char	*result;	/* "ok", "accept", "reject", "error" ... */
+	const char	*reason;	/* free text; never a secret */
+};
+
+/*
+ * Appends an event stamped with ac_ctx_now() in its own (nested)
+ * transaction.  Over-long fields are truncated, never refused: an event is
+ * never lost to its text.  Returns 0 or a store error.
+ */
+int ac_event_log(ac_ctx *ctx, const struct ac_event *ev);
+
+/*
+ * Walks the whole chain.  Returns 0 with *count rows checked, or
+ * AC_ERR_TAMPERED with *bad_id the first row whose link or MAC fails (err
+ * says which and why), or a store error.
+ */
+int ac_event_verify(ac_ctx *ctx, int64_t *count, int64_t *bad_id, char *err,
+    size_t errlen);
+
+#endif
