@@ -127,6 +127,14 @@ int ac_token_set_description(ac_ctx *ctx, const struct ac_who *who,
 int ac_token_test(ac_ctx *ctx, const struct ac_who *who, const char *serial,
     const char *code);
 
+/*
+ * The code an e-mail token expects next (HOTP at its counter), for mailing
+ * to its owner.  Only for e-mail tokens (AC_ERR_STATE otherwise); code must
+ * hold AC_MAX_CODE + 1 bytes and is wiped by the caller after sending.
+ */
+int ac_token_email_code(ac_ctx *ctx, const char *serial, char *code,
+    size_t codelen);
+
 /* Deletes pending tokens past their expiry, one event each. *n swept. */
 int ac_token_sweep(ac_ctx *ctx, int *n);
 
