@@ -35,9 +35,15 @@ UNIT_SRC     = $(wildcard tests/unit/test_*.c)
 AUTHCORE_OBJ = $(AUTHCORE_SRC:%.c=$(B)/%.o)
 PORTAL_OBJ   = $(PORTAL_SRC:%.c=$(B)/%.o)
 UNIT_BIN     = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
-PROGRAMS     = $(B)/tokenctl $(B)/otpcheck $(B)/tokenportal
+# A program is built once its main source exists, so the tree builds at
+# every step while modules land one by one.
+PROGRAMS     = $(if $(wildcard authcore/cli/tokenctl.c),$(B)/tokenctl) \
+               $(if $(wildcard authcore/cli/otpcheck.c),$(B)/otpcheck) \
+               $(if $(wildcard portal/main.c),$(B)/tokenportal)
 
-.PHONY: all test check unit deps demo install lint clean bench fuzz
+.PHONY: all test check unit deps demo install lint clean
+# Keep test objects: they are intermediate files of a pattern rule.
+.SECONDARY:
 all: $(PROGRAMS) $(UNIT_BIN)
 
 $(B)/%.o: %.c
@@ -45,10 +51,12 @@ $(B)/%.o: %.c
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(B)/libauthcore.a: $(AUTHCORE_OBJ)
+	@mkdir -p $(@D)
 	@rm -f $@
 	ar rcs $@ $^
 
 $(B)/libportal.a: $(PORTAL_OBJ)
+	@mkdir -p $(@D)
 	@rm -f $@
 	ar rcs $@ $^
 

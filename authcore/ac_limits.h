@@ -25,6 +25,12 @@
 #define AC_HASH_LEN		32	/* SHA-256 */
 #define AC_MAX_FORM_BODY	(64 * 1024)	/* POST body the portal accepts */
 #define AC_MAX_URI		1024	/* otpauth:// URI */
+#define AC_MAX_EMAIL		254	/* mail address (RFC 5321 path limit) */
+#define AC_MAX_MAIL_SUBJECT	256
+#define AC_MAX_MAIL_BODY	(16 * 1024)
+#define AC_MAX_CONFIG_FILE	(1024 * 1024)	/* HDF config file, bytes */
+#define AC_MAX_TXID		64	/* challenge transaction id */
+#define AC_MAX_THROTTLE_KEY	(AC_MAX_USER + 64)	/* sign-in throttle key */
 #define AC_ERRBUF		256	/* size of error detail buffers */
 
 #endif

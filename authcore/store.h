@@ -151,7 +151,7 @@ void ac_store_close(ac_store *s);
 int ac_store_schema_version(ac_store *s, int *version);
 int ac_store_schema_latest(void);
 
-/* Runs pending migrations in one transaction.  *from/*to report what was
+/* Runs pending migrations in one transaction.  from and to report what was
  * done (equal when nothing was needed). */
 int ac_store_upgrade(ac_store *s, int *from, int *to);
 

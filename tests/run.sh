@@ -10,6 +10,7 @@
 # usage: tests/run.sh BUILD_DIR [unit|cli|integration|e2e ...]
 set -u
 cd "$(dirname "$0")/.."
+mkdir -p "${1:-build}"
 TP_BUILD=$(cd "${1:-build}" && pwd); shift || true
 export TP_BUILD TP_SRC=$(pwd)
 only="${*:-unit cli integration e2e}"
