@@ -28,7 +28,6 @@ struct ac_config;
 typedef struct ac_store ac_store;
 
 #define AC_FOREVER	INT64_MAX	/* bypass_until value: permanent */
-#define AC_MAX_EMAIL	254		/* RFC 5321 path limit */
 
 enum ac_token_type {
 	AC_TOKEN_TOTP = 0,

@@ -18,9 +18,11 @@
  *   Query.FIELD       submitted values (ClearSilver's own), to refill forms;
  *                     never echo a password, PIN or code
  *   Config.issuer     portal.issuer, for page text
- * Page templates define <?cs def:content() ?>...<?cs /def ?> and end with
- * <?cs include!:"layout.cs" ?>; layout.cs calls content().  Shared macros
- * (templates/macros.cs, included by layout.cs before content()):
+ * Page templates start with <?cs include!"macros.cs" ?>, define
+ * <?cs def:content() ?>...<?cs /def ?> and end with <?cs include!"layout.cs" ?>;
+ * layout.cs calls content().  (ClearSilver resolves a macro call when it
+ * parses the def that contains it, so the macros must come before the page's
+ * defs, not from the layout.)  Shared macros (templates/macros.cs):
  *   csrf()                     hidden csrf input
  *   field_error(name)          the Errors.name message, if any, with
  *                              id="NAME-error" for aria-describedby
