@@ -2,8 +2,8 @@
  * events.c - the append-only, MAC-chained audit trail.
  *
  * Each row stores prev (the MAC of the row before it, zeros for the first)
- * and mac = HMAC-SHA-256(event subkey, encoding of time, every field and
- * prev).  The encoding prefixes every field with its length so that moving
+ * and mac = HMAC-SHA-256(event subkey, encoding of id, time, every field
+ * and prev).  The encoding prefixes every field with its length so that moving
  * bytes from one field to the next changes the MAC.  Walking the rows in id
  * order, a deleted row breaks the next row's link, a reordered row breaks
  * the links around it and an edited field breaks its own MAC; without the
@@ -22,8 +22,8 @@
  * with the same subkey for something else. */
 #define EVENT_MAC_LABEL	"tokenportal-event-v1"
 
-/* Room for the label, time, nine length-prefixed fields and prev. */
-#define EVENT_ENC_MAX	(sizeof(EVENT_MAC_LABEL) + 8 + \
+/* Room for the label, id, time, eight length-prefixed fields and prev. */
+#define EVENT_ENC_MAX	(sizeof(EVENT_MAC_LABEL) + 16 + \
 			 9 * 4 + sizeof(struct ac_event_row) + AC_HASH_LEN)
 
 struct enc {
@@ -66,7 +66,7 @@ enc_str(struct enc *e, const char *s)
 	enc_bytes(e, s, n);
 }
 
-/* The MAC of a row as stored (time, fields, prev; not id or mac). */
+/* The MAC of a row as stored (everything but the mac itself). */
 static int
 event_row_mac(const ac_keyring *k, const struct ac_event_row *row,
     uint8_t out[AC_HASH_LEN])
@@ -75,6 +75,7 @@ event_row_mac(const ac_keyring *k, const struct ac_event_row *row,
 
 	e.len = 0;
 	enc_bytes(&e, EVENT_MAC_LABEL, sizeof(EVENT_MAC_LABEL));
+	enc_u64(&e, (uint64_t)row->id);
 	enc_u64(&e, (uint64_t)row->time);
 	enc_str(&e, row->actor);
 	enc_str(&e, row->action);
@@ -139,10 +140,15 @@ ac_event_log(ac_ctx *ctx, const struct ac_event *ev)
 		goto out;
 	began = 1;
 	r = ac_store_event_last(s, &last);
-	if (r == 0)
+	if (r == 0) {
 		memcpy(row.prev, last.mac, AC_HASH_LEN);
-	else if (r != AC_ERR_NOT_FOUND)
+		row.id = last.id + 1;
+	} else if (r == AC_ERR_NOT_FOUND)
+		row.id = 1;
+	else
 		goto out;
+	/* The id is chosen here, not by the store, because the MAC covers
+	 * it: a row moved to another id fails its own MAC. */
 	if ((r = event_row_mac(ac_ctx_keyring(ctx), &row, row.mac)) != 0)
 		goto out;
 	if ((r = ac_store_event_insert(s, &row)) != 0)

@@ -2,9 +2,8 @@
  * events.h - the audit trail.  Every change and every check appends one
  * event.  Each row carries the MAC of the row before it and its own MAC,
  * HMAC-SHA-256 under a subkey of the master key over a length-prefixed
- * encoding of (time, fields, prev) -- the id is assigned by the store on
- * insert, and prev already pins each row's place -- so deleting,
- * reordering or editing a row breaks the chain and `tokenctl events --verify` finds it.  The MAC
+ * encoding of (id, time, fields, prev), so deleting, reordering or editing
+ * a row breaks the chain and `tokenctl events --verify` finds it.  The MAC
  * is keyed, so someone with only the database cannot re-forge the chain.
  */
 #ifndef AC_EVENTS_H
