@@ -9,6 +9,11 @@
 #ifndef TP_TEST_FIXTURE_H
 #define TP_TEST_FIXTURE_H
 
+/* nftw() and FTW_DEPTH; this header comes before any system header. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+
 #include <ftw.h>
 #include <limits.h>
 #include <stdarg.h>

@@ -3,9 +3,10 @@
  * sweep, enable/disable/delete, resync, bypass, PIN, description, test,
  * e-mail codes, and what the store file holds (never a secret or a PIN).
  */
+#include "fixture.h"
+
 #include <ctype.h>
 
-#include "fixture.h"
 #include "codec.h"
 
 static int
