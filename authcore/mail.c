@@ -29,6 +29,7 @@
 /* RFC 2047 section 2: an encoded-word is at most 75 characters.  With the
  * 12 characters of "=?UTF-8?B?" and "?=", 63 remain: 45 bytes in Base64. */
 #define MAIL_WORD_BYTES		45
+#define MAIL_ENCODED_LINE	76
 /* Room for every header but the subject and the sender's name. */
 #define MAIL_HEADER_ROOM	(1024 + 2 * AC_MAX_EMAIL)
 #define MAIL_MAX_FROM_NAME	128
@@ -274,30 +275,35 @@ needs_encoding(const char *s)
 }
 
 /*
- * Writes s as RFC 2047 "B" encoded-words, each at most 75 characters and
- * holding whole UTF-8 characters (section 5), folded onto continuation
- * lines (CRLF SP) so no line grows past 78 characters.
+ * Writes s as RFC 2047 "B" encoded-words holding whole UTF-8 characters
+ * (section 5), folded onto continuation lines (CRLF SP).  Section 2 limits
+ * a line holding encoded-words to 76 characters; the first word shares its
+ * line with the header name (used characters).
  */
 static void
-put_encoded_words(struct mbuf *b, const char *s)
+put_encoded_words(struct mbuf *b, const char *s, size_t used)
 {
 	unsigned char	 b64[4 * ((MAIL_WORD_BYTES + 2) / 3) + 1];
-	size_t		 len = strlen(s), off = 0, n;
-	int		 first = 1;
+	size_t		 len = strlen(s), off = 0, n, room;
 
 	while (off < len) {
+		/* 12 characters of "=?UTF-8?B?" and "?="; 4 Base64
+		 * characters carry 3 bytes. */
+		room = (MAIL_ENCODED_LINE - used - 12) / 4 * 3;
+		if (room > MAIL_WORD_BYTES)
+			room = MAIL_WORD_BYTES;
 		n = len - off;
-		if (n > MAIL_WORD_BYTES) {
-			n = MAIL_WORD_BYTES;
+		if (n > room) {
+			n = room;
 			/* Back off to the start of a character. */
 			while (n > 0 &&
 			    ((unsigned char)s[off + n] & 0xc0) == 0x80)
 				n--;
 		}
 		EVP_EncodeBlock(b64, (const unsigned char *)s + off, (int)n);
-		mb_printf(b, "%s=?UTF-8?B?%s?=", first ? "" : "\r\n ",
+		mb_printf(b, "%s=?UTF-8?B?%s?=", off == 0 ? "" : "\r\n ",
 		    (const char *)b64);
-		first = 0;
+		used = 1;
 		off += n;
 	}
 }
@@ -351,10 +357,12 @@ put_from(struct mbuf *b, const struct ac_mail *m)
 	/* A quoted-string (RFC 5322 section 3.2.4) cannot hold '"' or '\\'
 	 * unescaped; such names, like non-ASCII ones, are encoded. */
 	if (needs_encoding(m->from_name) || strpbrk(m->from_name, "\"\\"))
-		put_encoded_words(b, m->from_name);
+		put_encoded_words(b, m->from_name, 6);
 	else
 		mb_printf(b, "\"%s\"", m->from_name);
-	mb_printf(b, " <%s>\r\n", m->from);
+	/* Folding before the address keeps the line short whatever the
+	 * name's length (RFC 5322 section 3.2.2: CFWS may fold). */
+	mb_printf(b, "\r\n <%s>\r\n", m->from);
 }
 
 /*
@@ -395,7 +403,7 @@ build_message(struct mbuf *b, const struct ac_mail *m, const char *to,
 	mb_printf(b, "To: <%s>\r\n", to);
 	mb_add(b, "Subject: ", 9);
 	if (needs_encoding(subject))
-		put_encoded_words(b, subject);
+		put_encoded_words(b, subject, 9);
 	else
 		mb_add(b, subject, strlen(subject));
 	mb_add(b, "\r\n", 2);
