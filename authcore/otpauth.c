@@ -46,19 +46,24 @@ ub_printf(struct uribuf *u, const char *fmt, ...)
 		u->len += (size_t)n;
 }
 
-/* RFC 3986 section 2.3: unreserved characters are never encoded. */
+/*
+ * RFC 3986 section 2.3: unreserved characters are never encoded.  '@' is
+ * kept too: it is legal in a path segment and a query (section 3.3, 3.4),
+ * and the Key URI Format's own examples show "alice@google.com" unencoded.
+ */
 static int
-is_unreserved(unsigned char c)
+is_kept(unsigned char c)
 {
 	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
 	    (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
-	    c == '~';
+	    c == '~' || c == '@';
 }
 
 /*
  * Appends s percent-encoded (RFC 3986 section 2.1, upper-case hex).  Every
- * other byte is encoded, including spaces as %20 (Key URI Format: a '+'
- * would be shown literally by some apps) and each byte of UTF-8.
+ * byte not kept above is encoded: spaces as %20 (Key URI Format: a '+'
+ * would be shown literally by some apps), ':' so that only the issuer
+ * separator is literal, and each byte of UTF-8.
  */
 static void
 ub_pct(struct uribuf *u, const char *s)
@@ -66,7 +71,7 @@ ub_pct(struct uribuf *u, const char *s)
 	const unsigned char *p;
 
 	for (p = (const unsigned char *)s; *p != '\0' && !u->full; p++) {
-		if (is_unreserved(*p))
+		if (is_kept(*p))
 			ub_printf(u, "%c", *p);
 		else
 			ub_printf(u, "%%%02X", *p);
