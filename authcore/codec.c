@@ -120,9 +120,11 @@ b32_check_padding(size_t chars, size_t pads, size_t first_pad, char *err,
 }
 
 /*
- * Decodes after the characters were validated.  Leftover bits below a full
- * byte are the encoder's zero fill (RFC 4648 section 3.5); they are
- * ignored rather than checked, as every authenticator app does.
+ * One pass: spaces and hyphens are skipped, '=' starts the padding, and the
+ * first character outside the alphabet stops with its position.  Leftover
+ * bits below a full byte are the encoder's zero fill (RFC 4648 section
+ * 3.5); they are ignored rather than checked, as authenticator apps do.
+ * On any error the partial output is wiped: it may be part of a secret.
  */
 int
 ac_base32_decode(const char *in, uint8_t *out, size_t outlen, size_t *n,
