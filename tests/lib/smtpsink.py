@@ -330,6 +330,9 @@ def main(argv=None):
     args = ap.parse_args(argv)
 
     auth = tuple(args.auth.split(":", 1)) if args.auth else None
+    if args.print_:
+        # A terminal without UTF-8 must not make the sink drop a mail.
+        sys.stdout.reconfigure(errors="backslashreplace")
     sink = SmtpSink(args.host, args.port, auth=auth, reject=args.reject,
                     spool=args.spool,
                     out=sys.stdout if args.print_ else None)
