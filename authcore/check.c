@@ -264,8 +264,11 @@ try_token(struct check *ck, struct ac_token *t, enum outcome *o)
 
 /*
  * No token accepted: count a failure on every token whose PIN was right
- * (the OTP was wrong), or, when no PIN was right, on every token that was
- * tried, so that guessing PINs locks tokens as surely as guessing codes.
+ * but whose OTP was wrong, or, when no PIN was right, on every token that
+ * was tried, so that guessing PINs locks tokens as surely as guessing
+ * codes.  A replayed code is refused but not counted: it was right once,
+ * and counting it would let two validators racing on one legitimate login
+ * (a VPN asking two servers) lock the user out.
  */
 static int
 count_failures(struct check *ck)
@@ -280,7 +283,7 @@ count_failures(struct check *ck)
 	for (i = 0; i < ck->n; i++) {
 		enum outcome o = ck->outcomes[i];
 
-		if (o == O_WRONG_CODE || o == O_REPLAY ||
+		if (o == O_WRONG_CODE ||
 		    (!pin_right_somewhere && o == O_WRONG_PIN)) {
 			if ((r = ac_token_fail(ck->ctx, &ck->tokens[i],
 			    NULL)) != 0)

@@ -1131,7 +1131,7 @@ edit_test(ac_ctx *ctx, struct ac_token *t, struct change *c)
 	if (r == AC_ERR_DENIED)
 		return test_reject(ctx, t, c, "wrong code");
 	if (r == AC_ERR_REPLAY)
-		return test_reject(ctx, t, c, "code already used");
+		goto replay;
 	if (r != 0)
 		return r;
 	/* The same compare-and-set as the check: a racing check with the
@@ -1139,9 +1139,14 @@ edit_test(ac_ctx *ctx, struct ac_token *t, struct change *c)
 	r = ac_store_token_accept(ac_ctx_store(ctx), t->serial, next, drift,
 	    now);
 	if (r == AC_ERR_REPLAY)
-		return test_reject(ctx, t, c, "code already used");
+		goto replay;
 	c->written = 1;
 	return r;
+replay:
+	/* Refused but not counted, as in the check (check.c). */
+	snprintf(c->reason, sizeof(c->reason), "code already used");
+	c->keep = 1;
+	return AC_ERR_DENIED;
 }
 
 int

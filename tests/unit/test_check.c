@@ -5,6 +5,8 @@
  */
 #include "fixture.h"
 
+#include <sys/wait.h>
+
 #define PIN	"Zq7#pin!9x"
 
 static const char *const policy_conf =
@@ -85,6 +87,8 @@ totp_accept_then_replay(void **state)
 	assert_int_equal(fx_check(fx, "alice", NULL, code, why),
 	    AC_RESULT_REJECT);
 	assert_non_null(strstr(why, "already used"));
+	/* Refused, but not counted towards the lock. */
+	assert_int_equal(fx_get(fx, "T1").fail_count, 0);
 	/* The next step's code is fine. */
 	fx->now += 30;
 	fx_totp(fx_rfc_secret, 20, fx->now, 0, code);
@@ -96,25 +100,32 @@ static void
 totp_window(void **state)
 {
 	struct fixture *fx = *state;
-	char code[AC_MAX_CODE + 1];
+	char code[AC_MAX_CODE + 1], why[AC_MAX_REASON + 1];
 
 	add_totp(fx);
-	/* +-1 step (the default window) is accepted... */
-	fx_totp(fx_rfc_secret, 20, fx->now, -1, code);
-	assert_int_equal(fx_check(fx, "alice", NULL, code, NULL),
-	    AC_RESULT_ACCEPT);
-	/* ...2 steps ahead is not. */
+	fx_add(fx, "T2", AC_TOKEN_TOTP, "bob", fx_rfc_secret, 20,
+	    AC_ALGO_SHA1, 6);
+	/* 2 steps away either side is outside the default window of 1. */
 	fx_totp(fx_rfc_secret, 20, fx->now, 2, code);
 	assert_int_equal(fx_check(fx, "alice", NULL, code, NULL),
 	    AC_RESULT_REJECT);
-	/* After accepting step +1, the earlier step 0 is refused: steps at
-	 * or before the last accepted one never come back. */
+	fx_totp(fx_rfc_secret, 20, fx->now, -2, code);
+	assert_int_equal(fx_check(fx, "alice", NULL, code, NULL),
+	    AC_RESULT_REJECT);
+	/* One step behind (a slow typist) and one ahead are accepted. */
+	fx_totp(fx_rfc_secret, 20, fx->now, -1, code);
+	assert_int_equal(fx_check(fx, "bob", NULL, code, NULL),
+	    AC_RESULT_ACCEPT);
 	fx_totp(fx_rfc_secret, 20, fx->now, 1, code);
 	assert_int_equal(fx_check(fx, "alice", NULL, code, NULL),
 	    AC_RESULT_ACCEPT);
+	/* After accepting step +1, the earlier step 0 is refused although it
+	 * is inside the window: steps at or before the last accepted one
+	 * never come back. */
 	fx_totp(fx_rfc_secret, 20, fx->now, 0, code);
-	assert_int_equal(fx_check(fx, "alice", NULL, code, NULL),
+	assert_int_equal(fx_check(fx, "alice", NULL, code, why),
 	    AC_RESULT_REJECT);
+	assert_non_null(strstr(why, "already used"));
 }
 
 static void
@@ -587,7 +598,10 @@ second_token_accepts(void **state)
 	snprintf(pass, sizeof(pass), "2468%s", code);
 	assert_int_equal(fx_check(fx, "alice", NULL, pass, NULL),
 	    AC_RESULT_ACCEPT);
-	/* The token whose PIN was wrong is not charged a failure. */
+	/* A wrong code with H2's PIN: H2 is charged a failure, T1 (whose
+	 * PIN did not match) is not. */
+	fx_hotp(other, sizeof(other), AC_ALGO_SHA256, 8, 1, code);
+	code[7] = code[7] == '0' ? '1' : '0';
 	snprintf(pass, sizeof(pass), "2468%s", code);
 	assert_int_equal(fx_check(fx, "alice", NULL, pass, NULL),
 	    AC_RESULT_REJECT);
@@ -653,6 +667,79 @@ resource_policy_fallback(void **state)
 	fx_free(fx);
 }
 
+/* One racer: its own context (never one carried across fork), waits for
+ * the start signal, checks once; exit 0 accept, 1 reject, 2 error. */
+static void
+racer(struct fixture *fx, int start_fd, const char *user, const char *code)
+{
+	struct ac_check_result res;
+	char err[AC_ERRBUF], c;
+	ac_ctx *ctx = NULL;
+	int r;
+
+	if (ac_ctx_open(fx->conf, &ctx, err, sizeof(err)) != 0)
+		_exit(2);
+	ac_ctx_set_clock(ctx, fx_clock, fx);
+	if (read(start_fd, &c, 1) < 0)
+		_exit(2);
+	r = ac_check(ctx, user, NULL, code, "race", &res);
+	ac_ctx_free(ctx);
+	_exit(r != 0 ? 2 : res.result == AC_RESULT_ACCEPT ? 0 :
+	    res.result == AC_RESULT_REJECT ? 1 : 2);
+}
+
+/* 8 processes submit the same right code at once: exactly one wins. */
+static void
+race_round(struct fixture *fx, const char *user, const char *code)
+{
+	int fds[2], i, status, accepts = 0, errors = 0;
+	pid_t pid;
+
+	assert_int_equal(pipe(fds), 0);
+	for (i = 0; i < 8; i++) {
+		pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			close(fds[1]);
+			racer(fx, fds[0], user, code);
+		}
+	}
+	close(fds[0]);
+	close(fds[1]);		/* EOF releases every racer at once */
+	for (i = 0; i < 8; i++) {
+		assert_true(wait(&status) > 0);
+		assert_true(WIFEXITED(status));
+		accepts += WEXITSTATUS(status) == 0;
+		errors += WEXITSTATUS(status) == 2;
+	}
+	assert_int_equal(errors, 0);
+	assert_int_equal(accepts, 1);
+}
+
+static void
+race_one_accept_per_code(void **state)
+{
+	struct fixture *fx = *state;
+	char code[AC_MAX_CODE + 1];
+	int round;
+
+	add_totp(fx);
+	fx_add(fx, "H1", AC_TOKEN_HOTP, "carol", fx_rfc_secret, 20,
+	    AC_ALGO_SHA1, 6);
+	fx_close(fx);
+	for (round = 0; round < 10; round++) {
+		fx->now += 30;
+		fx_totp(fx_rfc_secret, 20, fx->now, 0, code);
+		race_round(fx, "alice", code);
+		fx_hotp(fx_rfc_secret, 20, AC_ALGO_SHA1, 6,
+		    (uint64_t)round, code);
+		race_round(fx, "carol", code);
+	}
+	fx_open(fx);
+	/* Every check left its event, and the chain held under the race. */
+	assert_int_equal(ac_event_verify(fx->ctx, NULL, NULL, NULL, 0), 0);
+}
+
 int
 main(void)
 {
@@ -679,6 +766,7 @@ main(void)
 		T(one_event_per_check),
 		T(second_token_accepts),
 		T(bad_input_rejected),
+		T(race_one_accept_per_code),
 #undef T
 		cmocka_unit_test(resource_policy_fallback),
 	};
