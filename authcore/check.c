@@ -318,7 +318,11 @@ describe(struct check *ck)
 	    text[ck->outcomes[ck->best]], ck->tokens[ck->best].serial);
 }
 
-/* Tries every token of the user in order; stops at the first accept. */
+/*
+ * Tries every token of the user in order; stops at the first accept.
+ * Every token of the user is valid for every resource until the store
+ * keeps token-to-resource assignments (DESIGN.md 4, token_resources).
+ */
 static int
 decide(struct check *ck)
 {
@@ -501,9 +505,11 @@ ac_check(ac_ctx *ctx, const char *user, const char *resource,
 			res->result = AC_RESULT_REJECT;
 		goto out;
 	}
-	if ((r = ask_directory(&ck)) == 0)
-		r = check_transaction(&ck, resource, source, res);
-	if (r != 0)
+	if ((r = ask_directory(&ck)) != 0)
+		snprintf(ck.reason, sizeof(ck.reason), "directory: %s",
+		    r == AC_ERR_CONFIG ? "no directory to verify the password "
+		    "with" : ac_strerror(r));
+	else if ((r = check_transaction(&ck, resource, source, res)) != 0)
 		snprintf(ck.reason, sizeof(ck.reason), "%s", ac_strerror(r));
 out:
 	if (r != 0) {
