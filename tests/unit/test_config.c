@@ -332,6 +332,12 @@ test_bad_lines(void **state)
 	assert_null(strstr(err, "hunter2"));
 	/* What only ClearSilver catches still comes back as a config error. */
 	expect_parse_error("a = 1\nb [-] = 2\n", "config: ", "attribute");
+	/* ClearSilver's own message quotes the rest of the line; that text
+	 * (here a password) must not reach ours. */
+	assert_int_equal(ac_config_parse("directory.bind_password [-] = "
+	    "hunter2\n", NULL, &c, err, sizeof(err)), AC_ERR_CONFIG);
+	assert_non_null(strstr(err, "attribute"));
+	assert_null(strstr(err, "hunter2"));
 	/* Comments that merely start like an include are comments. */
 	assert_int_equal(ac_config_parse("#included below\n  # x {\na = 1\n",
 	    NULL, &c, err, sizeof(err)), 0);
