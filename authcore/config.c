@@ -404,6 +404,9 @@ read_config_file(const char *path, char **text, size_t *len, char *err,
 out:
 	if (fd >= 0)
 		close(fd);
+	/* Even a refused file may hold a bind password. */
+	if (buf != NULL)
+		ac_wipe(buf, got);
 	free(buf);
 	return r;
 }
