@@ -47,6 +47,7 @@ struct server {
 
 static struct server srv;	/* with the memberof overlay */
 static struct server plain;	/* without: groups by search */
+static struct server fake_ad;	/* tests/lib/fake_ad.py */
 static char tmpdir[] = "/tmp/tp-dirtest-XXXXXX";
 
 /* --- the slapd helper ------------------------------------------------- */
@@ -77,13 +78,15 @@ server_wait(struct server *s, const char *want)
 	return -1;
 }
 
+/* Starts tests/lib/SCRIPT [A1 [A2]] and waits for its "ready" line. */
 static int
-server_spawn(struct server *s, int memberof)
+server_spawn(struct server *s, const char *script, const char *a1,
+    const char *a2)
 {
 	int to[2], from[2];
 	char helper[1024];
 
-	snprintf(helper, sizeof(helper), "%s/tests/lib/slapd.py", src_dir());
+	snprintf(helper, sizeof(helper), "%s/tests/lib/%s", src_dir(), script);
 	/* Close-on-exec: a second helper must not hold the first one's
 	 * command pipe open, or the first never sees end of input. */
 	if (pipe2(to, O_CLOEXEC) < 0 || pipe2(from, O_CLOEXEC) < 0)
@@ -93,14 +96,7 @@ server_spawn(struct server *s, int memberof)
 	if (s->pid == 0) {
 		dup2(to[0], 0);
 		dup2(from[1], 1);
-		close(to[1]);
-		close(from[0]);
-		if (memberof)
-			execlp("python3", "python3", helper, "--control",
-			    (char *)NULL);
-		else
-			execlp("python3", "python3", helper, "--control",
-			    "--no-memberof", (char *)NULL);
+		execlp("python3", "python3", helper, a1, a2, (char *)NULL);
 		_exit(127);
 	}
 	close(to[0]);
@@ -368,7 +364,8 @@ roles_by_group_search_without_memberof(void **state)
 
 	(void)state;
 	memset(&plain, 0, sizeof(plain));
-	assert_int_equal(server_spawn(&plain, 0), 0);
+	assert_int_equal(server_spawn(&plain, "slapd.py", "--control",
+	    "--no-memberof"), 0);
 	d = open_dir(plain.uri, "");
 	assert_int_equal(auth(d, "carol", "Carol-Demo-2026", &u, err), 0);
 	assert_int_equal(u.roles, AC_ROLE_HELPDESK);
@@ -378,6 +375,7 @@ roles_by_group_search_without_memberof(void **state)
 	assert_int_equal(u.roles, 0);
 	ac_directory_free(d);
 	server_quit(&plain);
+	server_quit(&fake_ad);
 }
 
 static void
@@ -533,6 +531,62 @@ bad_config_is_refused_with_the_key(void **state)
 	ac_directory_free(NULL);
 }
 
+static void
+ad_bind_reasons_are_mapped(void **state)
+{
+	static const struct {
+		const char	*login, *password;
+		int		 want;
+		const char	*says;
+	} cases[] = {
+		{ "ok", "Right-1", 0, "" },
+		{ "ok", "Wrong-1", AC_ERR_DENIED, NULL },	/* 52e */
+		{ "nobody", "Right-1", AC_ERR_DENIED, NULL },
+		/* Locked out (775) comes with any password: it must read
+		 * exactly like a wrong password. */
+		{ "locked", "Right-1", AC_ERR_DENIED, NULL },
+		{ "locked", "Wrong-1", AC_ERR_DENIED, NULL },
+		/* These come only with the right password: say it plainly. */
+		{ "disabled", "Right-1", AC_ERR_ACCOUNT, "disabled" },
+		{ "disabled", "Wrong-1", AC_ERR_DENIED, NULL },
+		{ "expired", "Right-1", AC_ERR_ACCOUNT, "expired" },
+		{ "mustchange", "Right-1", AC_ERR_ACCOUNT, "must be changed" },
+	};
+	struct ac_directory *d;
+	struct ac_dir_user u;
+	char err[AC_ERRBUF], denied[AC_ERRBUF] = "";
+	size_t i;
+
+	(void)state;
+	assert_int_equal(server_spawn(&fake_ad, "fake_ad.py", NULL, NULL), 0);
+	d = open_dir(fake_ad.uri,
+	    "directory.base_dn = CN=Users,DC=ad,DC=test\n"
+	    "directory.bind_dn = CN=svc,CN=Users,DC=ad,DC=test\n"
+	    "directory.bind_password = Svc-1\n"
+	    "directory.user_filter = (&(objectCategory=person)"
+	    "(objectClass=user)(sAMAccountName=%s))\n"
+	    "directory.attr_uid = sAMAccountName\n");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int r = auth(d, cases[i].login, cases[i].password, &u, err);
+
+		if (r != cases[i].want)
+			fail_msg("%s/%s: got %d (%s), want %d", cases[i].login,
+			    cases[i].password, r, err, cases[i].want);
+		if (r == AC_ERR_DENIED && denied[0] == '\0')
+			snprintf(denied, sizeof(denied), "%s", err);
+		if (r == AC_ERR_DENIED)
+			assert_string_equal(err, denied);
+		if (cases[i].says != NULL && cases[i].says[0] != '\0')
+			assert_non_null(strstr(err, cases[i].says));
+	}
+	assert_int_equal(auth(d, "ok", "Right-1", &u, err), 0);
+	assert_string_equal(u.login, "ok");
+	assert_string_equal(u.dn, "CN=ok,CN=Users,DC=ad,DC=test");
+	assert_string_equal(u.display_name, "ok");	/* no name attributes */
+	ac_directory_free(d);
+	server_quit(&fake_ad);
+}
+
 /*
  * --- a stand-in for authcore/config.c ------------------------------------
  * The config module is being written in parallel.  These weak definitions
@@ -671,7 +725,7 @@ setup(void **state)
 	alarm(60);
 	if (mkdtemp(tmpdir) == NULL)
 		return -1;
-	return server_spawn(&srv, 1);
+	return server_spawn(&srv, "slapd.py", "--control", NULL);
 }
 
 static int
@@ -680,6 +734,7 @@ teardown(void **state)
 	(void)state;
 	server_quit(&srv);
 	server_quit(&plain);
+	server_quit(&fake_ad);
 	rmdir(tmpdir);
 	return 0;
 }
@@ -699,6 +754,7 @@ main(void)
 		cmocka_unit_test(hung_server_times_out),
 		cmocka_unit_test(service_password_from_a_file),
 		cmocka_unit_test(bad_config_is_refused_with_the_key),
+		cmocka_unit_test(ad_bind_reasons_are_mapped),
 	};
 
 	return cmocka_run_group_tests_name("directory", tests, setup,
