@@ -13,6 +13,8 @@ Users (search: any filter naming the login; base DN CN=Users,DC=ad,DC=test):
     expired     Right-1 -> data 532, else data 52e
     mustchange  Right-1 -> data 773, else data 52e
     locked      any password -> data 775 (AD says so whatever was typed)
+Nested groups: "ok" is in CN=Helpdesk through CN=Tier1, answered only to
+the in-chain matching rule (1.2.840.113556.1.4.1941) on the user's entry.
 Service account: CN=svc,CN=Users,DC=ad,DC=test / Svc-1.
 
     python3 tests/lib/fake_ad.py     prints "uri URI" then "ready"; runs
@@ -28,6 +30,10 @@ SERVICE_PW = b"Svc-1"
 RIGHT_PW = b"Right-1"
 REASONS = {"disabled": "533", "expired": "532", "mustchange": "773"}
 USERS = ["ok", "locked"] + list(REASONS)
+IN_CHAIN = "1.2.840.113556.1.4.1941"
+# "ok" is in Helpdesk only through Tier1 (Tier1 is a member of Helpdesk).
+NESTED = {"ok": ("cn=tier1,cn=users,dc=ad,dc=test",
+                 "cn=helpdesk,cn=users,dc=ad,dc=test")}
 
 
 def blen(n):
@@ -85,6 +91,9 @@ def answer_bind(req):
 
 def answer_search(req):
     """One entry when the filter names a known login, then done."""
+    parts = parse(req)
+    if parts[6][0] == 0xA9:
+        return answer_in_chain(parts[0][1].decode(), parts[6][1])
     values = [v for t, v in _leaves(req) if t == 0x04]
     for login in USERS:
         if login.encode() not in values:
@@ -95,6 +104,21 @@ def answer_search(req):
         entry = tlv(0x64, tlv(0x04, dn.encode()) + tlv(0x30, attrs))
         return [entry, result(0x65, 0)]
     return [result(0x65, 0)]
+
+
+def answer_in_chain(base, assertion):
+    """(memberOf:1.2.840.113556.1.4.1941:=GROUP) on a user's entry: AD
+    walks nested groups; here a fixed table says who is in what."""
+    m = dict(parse(assertion))
+    rule = m.get(0x81, b"").decode()
+    attr = m.get(0x82, b"").decode().lower()
+    group = m.get(0x83, b"").decode().lower()
+    login = base.split(",")[0][3:]
+    done = result(0x65, 0)
+    if rule != IN_CHAIN or attr != "memberof" or \
+            group not in NESTED.get(login, ()):
+        return [done]
+    return [tlv(0x64, tlv(0x04, base.encode()) + tlv(0x30, b"")), done]
 
 
 def _leaves(data):

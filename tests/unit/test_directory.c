@@ -583,6 +583,21 @@ ad_bind_reasons_are_mapped(void **state)
 	assert_string_equal(u.login, "ok");
 	assert_string_equal(u.dn, "CN=ok,CN=Users,DC=ad,DC=test");
 	assert_string_equal(u.display_name, "ok");	/* no name attributes */
+	assert_int_equal(u.roles, 0);	/* no memberOf, no nested lookup */
+	ac_directory_free(d);
+
+	/* Nested groups through AD's in-chain rule: "ok" is in Helpdesk
+	 * only via Tier1. */
+	d = open_dir(fake_ad.uri,
+	    "directory.base_dn = CN=Users,DC=ad,DC=test\n"
+	    "directory.bind_dn = CN=svc,CN=Users,DC=ad,DC=test\n"
+	    "directory.bind_password = Svc-1\n"
+	    "directory.user_filter = (sAMAccountName=%s)\n"
+	    "directory.nested_groups = 1\n"
+	    "roles.helpdesk.group = CN=Helpdesk,CN=Users,DC=ad,DC=test\n"
+	    "roles.admin.group = CN=Domain Admins,CN=Users,DC=ad,DC=test\n");
+	assert_int_equal(auth(d, "ok", "Right-1", &u, err), 0);
+	assert_int_equal(u.roles, AC_ROLE_HELPDESK);
 	ac_directory_free(d);
 	server_quit(&fake_ad);
 }
