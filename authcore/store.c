@@ -73,27 +73,29 @@ check_key(ac_store *s, const char *what, const char *key, size_t max)
 	return 0;
 }
 
-/*
- * Opens or creates through the driver table.  p->path must be set.  On
- * success *out owns a new handle.
- */
-static int
-store_open_driver(const char *driver, const struct ac_store_params *p,
-    ac_store **out, char *err, size_t errlen)
+/* The open function of a driver, or NULL with err naming the key. */
+static ac_store_open_fn
+store_find_driver(const char *driver, char *err, size_t errlen)
 {
-	ac_store *s = NULL;
-	ac_store_open_fn open_fn = NULL;
 	size_t i;
-	int r;
 
 	for (i = 0; i < sizeof(store_drivers) / sizeof(store_drivers[0]); i++)
 		if (strcmp(store_drivers[i].driver, driver) == 0)
-			open_fn = store_drivers[i].open;
-	if (open_fn == NULL) {
-		set_err(err, errlen, "config key 'store.driver': unknown "
-		    "driver '%s' (this build knows: sqlite)", driver);
-		return AC_ERR_CONFIG;
-	}
+			return store_drivers[i].open;
+	set_err(err, errlen, "config key 'store.driver': unknown driver "
+	    "'%s' (this build knows: sqlite)", driver);
+	return NULL;
+}
+
+/* Opens or creates with a driver's open function; on success *out owns a
+ * new handle. */
+static int
+store_open_with(ac_store_open_fn open_fn, const struct ac_store_params *p,
+    ac_store **out, char *err, size_t errlen)
+{
+	ac_store *s;
+	int r;
+
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		set_err(err, errlen, "out of memory opening the store");
 		return AC_ERR_NOMEM;
@@ -106,32 +108,28 @@ store_open_driver(const char *driver, const struct ac_store_params *p,
 	return 0;
 }
 
-/* Reads store.* from the config into p (p->path is malloc'd in *pathp). */
+/* Reads store.path and store.busy_timeout_ms into p (p->path is malloc'd
+ * in *pathp). */
 static int
-store_params_from_config(const struct ac_config *cfg, int create,
-    int allow_old_schema, struct ac_store_params *p, char **pathp,
-    const char **driver, char *err, size_t errlen)
+store_params_from_config(const struct ac_config *cfg,
+    struct ac_store_params *p, char **pathp, char *err, size_t errlen)
 {
 	long long busy = 0;
 	int r;
 
-	memset(p, 0, sizeof(*p));
-	*driver = ac_config_get(cfg, "store.driver", "sqlite");
 	if ((r = ac_config_require(cfg, "store.path", err, errlen)) != 0)
 		return r;
 	if ((r = ac_config_int(cfg, "store.busy_timeout_ms",
 	    STORE_DEFAULT_BUSY_MS, 0, STORE_MAX_BUSY_MS, &busy, err,
 	    errlen)) != 0)
 		return r;
-	if ((r = ac_config_path(cfg, "store.path", NULL, pathp)) != 0 ||
-	    *pathp == NULL) {
-		set_err(err, errlen, "config key 'store.path': cannot read");
-		return r != 0 ? r : AC_ERR_CONFIG;
+	if ((r = ac_config_path(cfg, "store.path", NULL, pathp)) != 0) {
+		set_err(err, errlen, "config key 'store.path': %s",
+		    ac_strerror(r));
+		return r;
 	}
 	p->path = *pathp;
 	p->busy_timeout_ms = (int)busy;
-	p->allow_old_schema = allow_old_schema;
-	p->create = create;
 	return 0;
 }
 
@@ -140,7 +138,7 @@ store_open_config(const struct ac_config *cfg, int create,
     int allow_old_schema, ac_store **out, char *err, size_t errlen)
 {
 	struct ac_store_params p;
-	const char *driver = NULL;
+	ac_store_open_fn open_fn;
 	char *path = NULL;
 	int r;
 
@@ -151,10 +149,16 @@ store_open_config(const struct ac_config *cfg, int create,
 		set_err(err, errlen, "no configuration given for the store");
 		return AC_ERR_INVALID;
 	}
-	r = store_params_from_config(cfg, create, allow_old_schema, &p,
-	    &path, &driver, err, errlen);
+	open_fn = store_find_driver(ac_config_get(cfg, "store.driver",
+	    "sqlite"), err, errlen);
+	if (open_fn == NULL)
+		return AC_ERR_CONFIG;
+	memset(&p, 0, sizeof(p));
+	p.create = create;
+	p.allow_old_schema = allow_old_schema;
+	r = store_params_from_config(cfg, &p, &path, err, errlen);
 	if (r == 0)
-		r = store_open_driver(driver, &p, out, err, errlen);
+		r = store_open_with(open_fn, &p, out, err, errlen);
 	free(path);
 	return r;
 }
@@ -192,7 +196,7 @@ store_open_sqlite(const char *path, int create, int allow_old_schema,
 	    busy_timeout_ms;
 	p.allow_old_schema = allow_old_schema;
 	p.create = create;
-	return store_open_driver("sqlite", &p, out, err, errlen);
+	return store_open_with(ac_store_sqlite_open, &p, out, err, errlen);
 }
 
 int

@@ -27,6 +27,7 @@
 #include <cmocka.h>
 
 #include "ac_error.h"
+#include "config.h"
 #include "store.h"
 
 struct fixture {
@@ -320,6 +321,56 @@ test_open_not_ours(void **state)
 	/* A directory. */
 	assert_int_equal(ac_store_open_sqlite(f->dir, 0, -1, &f->s, err,
 	    sizeof(err)), AC_ERR_NOT_OURS);
+}
+
+/* Opening through the config: store.driver, store.path relative to the
+ * config's folder, store.busy_timeout_ms. */
+static void
+test_open_config(void **state)
+{
+	struct fixture *f = *state;
+	ac_config *cfg = NULL;
+	ac_store *s2 = NULL;
+	char err[256] = "";
+	struct stat sb;
+
+	assert_int_equal(ac_config_parse("store.driver = sqlite\n"
+	    "store.path = store.db\nstore.busy_timeout_ms = 250\n", f->dir,
+	    &cfg, err, sizeof(err)), 0);
+	assert_int_equal(ac_store_open(cfg, 0, &f->s, err, sizeof(err)),
+	    AC_ERR_NOT_FOUND);
+	assert_int_equal(ac_store_create(cfg, &f->s, err, sizeof(err)), 0);
+	assert_int_equal(stat(f->path, &sb), 0);
+	assert_int_equal(ac_store_create(cfg, &s2, err, sizeof(err)),
+	    AC_ERR_EXISTS);
+	assert_int_equal(ac_store_open(cfg, 0, &s2, err, sizeof(err)), 0);
+	ac_store_close(s2);
+	s2 = NULL;
+	ac_config_free(cfg);
+
+	assert_int_equal(ac_config_parse("store.driver = oracle\n"
+	    "store.path = store.db\n", f->dir, &cfg, err, sizeof(err)), 0);
+	assert_int_equal(ac_store_open(cfg, 0, &s2, err, sizeof(err)),
+	    AC_ERR_CONFIG);
+	assert_non_null(strstr(err, "store.driver"));
+	assert_non_null(strstr(err, "oracle"));
+	ac_config_free(cfg);
+
+	assert_int_equal(ac_config_parse("store.driver = sqlite\n", f->dir,
+	    &cfg, err, sizeof(err)), 0);
+	assert_int_equal(ac_store_open(cfg, 0, &s2, err, sizeof(err)),
+	    AC_ERR_CONFIG);
+	assert_non_null(strstr(err, "store.path"));
+	ac_config_free(cfg);
+
+	assert_int_equal(ac_config_parse("store.path = store.db\n"
+	    "store.busy_timeout_ms = soon\n", f->dir, &cfg, err,
+	    sizeof(err)), 0);
+	assert_int_equal(ac_store_open(cfg, 0, &s2, err, sizeof(err)),
+	    AC_ERR_CONFIG);
+	assert_non_null(strstr(err, "store.busy_timeout_ms"));
+	ac_config_free(cfg);
+	assert_null(s2);
 }
 
 /* A store written by an older program: refused unless allow_old_schema,
@@ -1109,6 +1160,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_open_not_ours, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_schema_upgrade, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_open_config, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_token_crud, setup_open,
 		    teardown),
