@@ -11,7 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
-#include <sched.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -967,9 +967,19 @@ test_transactions(void **state)
 #define RACE_ROUNDS	150
 #define RACE_TXNS	300
 
+/*
+ * How long the children wait for the write lock.  A round takes a few
+ * milliseconds, so the default 5 s is far more than enough on a machine
+ * of our own; 30 s keeps the test from failing when other jobs load the
+ * CPU.  A timeout is not what this test hunts: the spurious errors of a
+ * deferred transaction (SQLITE_BUSY_SNAPSHOT) come at once, whatever the
+ * timeout (STACK.md).
+ */
+#define RACE_BUSY_MS	30000
+
 /* Shared by the forked processes (MAP_SHARED anonymous memory). */
 struct race {
-	int	arrived;
+	pthread_barrier_t barrier;	/* process-shared */
 	int	errors;
 	int	winners[RACE_ROUNDS];
 	char	first_error[256];
@@ -984,40 +994,41 @@ race_error(struct race *rc, const char *what, int r, ac_store *s)
 		    s != NULL ? ac_store_last_error(s) : "");
 }
 
-/* Every process waits until all have reached round k, so that they hit
- * the same counter at the same moment.  Spins (no sleeping in tests)
- * with a yield, and gives up after a minute should a process die. */
+/* Every process waits until all have reached the same round, so that
+ * they hit the same row at the same moment. */
 static void
-race_barrier(struct race *rc, int k)
+race_barrier(struct race *rc)
 {
-	long spins = 0;
-
-	__atomic_add_fetch(&rc->arrived, 1, __ATOMIC_SEQ_CST);
-	while (__atomic_load_n(&rc->arrived, __ATOMIC_SEQ_CST) <
-	    RACE_PROCS * (k + 1)) {
-		if (++spins > 200000000L) {
-			race_error(rc, "barrier", AC_ERR_INTERNAL, NULL);
-			return;
-		}
-		sched_yield();
-	}
+	pthread_barrier_wait(&rc->barrier);
 }
 
-/* One validator process: its own connection, opened after fork. */
-static void
-race_accept_child(const char *path, struct race *rc)
+/* Each child opens its own connection after fork().  One that cannot
+ * still takes part in every round, so the others are not left waiting. */
+static ac_store *
+race_open(const char *path, struct race *rc, int rounds)
 {
 	ac_store *s = NULL;
 	char err[256];
+	int r;
+
+	r = ac_store_open_sqlite(path, 0, RACE_BUSY_MS, &s, err, sizeof(err));
+	if (r == 0)
+		return s;
+	race_error(rc, err, r, NULL);
+	while (rounds-- > 0)
+		race_barrier(rc);
+	_exit(1);
+}
+
+/* One validator process. */
+static void
+race_accept_child(const char *path, struct race *rc)
+{
+	ac_store *s = race_open(path, rc, RACE_ROUNDS);
 	int k, r;
 
-	if ((r = ac_store_open_sqlite(path, 0, 5000, &s, err,
-	    sizeof(err))) != 0) {
-		race_error(rc, err, r, NULL);
-		_exit(1);
-	}
 	for (k = 0; k < RACE_ROUNDS; k++) {
-		race_barrier(rc, k);
+		race_barrier(rc);
 		/* Everyone submits the code for counter k. */
 		r = ac_store_token_accept(s, "RACE", (uint64_t)k + 1, 0, k);
 		if (r == 0)
@@ -1034,17 +1045,19 @@ race_accept_child(const char *path, struct race *rc)
 static void
 race_txn_child(const char *path, struct race *rc)
 {
+	ac_store *s = race_open(path, rc, RACE_TXNS);
 	struct ac_token t;
-	ac_store *s = NULL;
-	char err[256];
 	int i, r;
 
-	if ((r = ac_store_open_sqlite(path, 0, 5000, &s, err,
-	    sizeof(err))) != 0) {
-		race_error(rc, err, r, NULL);
-		_exit(1);
-	}
 	for (i = 0; i < RACE_TXNS; i++) {
+		/*
+		 * All start each round together.  Without this a process
+		 * that loops begin/commit re-takes the lock it just released
+		 * before a sleeping waiter wakes, the processes end up
+		 * running one after the other, and the test measures a
+		 * convoy instead of a race.
+		 */
+		race_barrier(rc);
 		if ((r = ac_store_begin(s)) != 0) {
 			race_error(rc, "begin", r, s);
 			continue;
@@ -1095,6 +1108,7 @@ static struct race *
 race_new(void **state)
 {
 	struct fixture *f = *state;
+	pthread_barrierattr_t attr;
 	struct race *rc;
 	struct ac_token t;
 
@@ -1105,6 +1119,12 @@ race_new(void **state)
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	assert_true(rc != MAP_FAILED);
 	memset(rc, 0, sizeof(*rc));
+	assert_int_equal(pthread_barrierattr_init(&attr), 0);
+	assert_int_equal(pthread_barrierattr_setpshared(&attr,
+	    PTHREAD_PROCESS_SHARED), 0);
+	assert_int_equal(pthread_barrier_init(&rc->barrier, &attr,
+	    RACE_PROCS), 0);
+	pthread_barrierattr_destroy(&attr);
 	return rc;
 }
 
@@ -1122,6 +1142,7 @@ test_race_accept(void **state)
 	race_run(f, race_accept_child, rc);
 	for (k = 0; k < RACE_ROUNDS; k++)
 		assert_int_equal(rc->winners[k], 1);
+	pthread_barrier_destroy(&rc->barrier);
 	munmap(rc, sizeof(*rc));
 	assert_int_equal(ac_store_open_sqlite(f->path, 0, -1, &f->s, err,
 	    sizeof(err)), 0);
@@ -1140,6 +1161,7 @@ test_race_transactions(void **state)
 	char err[256];
 
 	race_run(f, race_txn_child, rc);
+	pthread_barrier_destroy(&rc->barrier);
 	munmap(rc, sizeof(*rc));
 	assert_int_equal(ac_store_open_sqlite(f->path, 0, -1, &f->s, err,
 	    sizeof(err)), 0);
