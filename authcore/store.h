@@ -143,8 +143,22 @@ int ac_store_open(const struct ac_config *cfg, int allow_old_schema,
 int ac_store_create(const struct ac_config *cfg, ac_store **out, char *err,
     size_t errlen);
 
-/* Closes; NULL is a no-op. */
+/*
+ * The same without a config, for the SQLite backend directly (tests, and
+ * tools that already know the file).  busy_timeout_ms < 0 means the
+ * default (5000).
+ */
+int ac_store_open_sqlite(const char *path, int allow_old_schema,
+    int busy_timeout_ms, ac_store **out, char *err, size_t errlen);
+int ac_store_create_sqlite(const char *path, int busy_timeout_ms,
+    ac_store **out, char *err, size_t errlen);
+
+/* Closes; NULL is a no-op.  An open transaction is rolled back. */
 void ac_store_close(ac_store *s);
+
+/* A sentence about the last failure on this handle ("" when none); owned
+ * by the store, valid until the next call. */
+const char *ac_store_last_error(const ac_store *s);
 
 /* Schema version of the open store and of this program. */
 int ac_store_schema_version(ac_store *s, int *version);
@@ -182,15 +196,16 @@ int ac_store_token_count(ac_store *s, const struct ac_token_filter *f,
  * fail_count = 0 and locked_until = 0, but only WHERE counter < new_counter
  * (a single compare-and-set statement).  Returns 0 when this call moved the
  * counter, AC_ERR_REPLAY when it did not (the code was used, possibly by a
- * concurrent validator a moment ago).
+ * concurrent validator a moment ago), AC_ERR_NOT_FOUND when there is no
+ * such token.  new_counter must be at most INT64_MAX (AC_ERR_INVALID).
  */
 int ac_store_token_accept(ac_store *s, const char *serial,
     uint64_t new_counter, int64_t drift, int64_t now);
 
 /*
  * Counts a failure atomically: fail_count + 1, and when that reaches
- * max_fail, locked_until = lock_until.  *fail_count (may be NULL) receives
- * the new count.
+ * max_fail, locked_until = lock_until (max_fail <= 0: never locks).
+ * *fail_count (may be NULL) receives the new count.
  */
 int ac_store_token_fail(ac_store *s, const char *serial, int max_fail,
     int64_t lock_until, int *fail_count);
@@ -220,8 +235,10 @@ int ac_store_throttle_get(ac_store *s, const char *key, int64_t now,
     int64_t window, int *count);
 int ac_store_throttle_clear(ac_store *s, const char *key);
 
-/* Challenges. consume marks used=1 only if unused and unexpired at now
- * (compare-and-set: AC_ERR_REPLAY otherwise). */
+/* Challenges. consume marks used=1 only if unused and unexpired at now,
+ * i.e. now < expires (compare-and-set: AC_ERR_REPLAY otherwise,
+ * AC_ERR_NOT_FOUND for an unknown txid).  put refuses a txid already there
+ * (AC_ERR_EXISTS); sweep deletes challenges with expires <= now. */
 int ac_store_challenge_put(ac_store *s, const struct ac_challenge *c);
 int ac_store_challenge_get(ac_store *s, const char *txid,
     struct ac_challenge *out);
@@ -231,7 +248,11 @@ int ac_store_challenge_sweep(ac_store *s, int64_t now, int *n);
 /* Events: raw rows.  The chain (events.h) is computed by the caller inside
  * a transaction begun with ac_store_begin. */
 int ac_store_event_last(ac_store *s, struct ac_event_row *out);
-int ac_store_event_insert(ac_store *s, struct ac_event_row *e); /* sets e->id */
+/* e->id 0: the store assigns the next id and sets e->id.  e->id > 0: that
+ * id is used as given (the chain MAC covers the id, so the caller computes
+ * it as the last id + 1 inside its transaction); AC_ERR_EXISTS if taken.
+ * Ids are never reused, even after the last row is deleted. */
+int ac_store_event_insert(ac_store *s, struct ac_event_row *e);
 /* Calls fn for each row matching f (ids ascending unless newest_first);
  * stops early and returns fn's value if it is non-zero. */
 int ac_store_event_each(ac_store *s, const struct ac_event_filter *f,
