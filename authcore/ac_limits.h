@@ -10,6 +10,7 @@
 #define AC_MAX_RESOURCE		64	/* resource name */
 #define AC_MAX_DESCRIPTION	128	/* token description shown to users */
 #define AC_MAX_SECRET		64	/* raw OTP seed, bytes (SHA-512 size) */
+#define AC_MIN_SECRET		10	/* known secrets: 80 bits, Google Authenticator's old size */
 #define AC_MAX_SECRET_B32	256	/* secret as typed in Base32, with spaces */
 #define AC_MAX_PIN		64	/* token PIN, bytes */
 #define AC_MIN_PIN		4

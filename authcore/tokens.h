@@ -138,4 +138,31 @@ int ac_token_email_code(ac_ctx *ctx, const char *serial, char *code,
 /* Deletes pending tokens past their expiry, one event each. *n swept. */
 int ac_token_sweep(ac_ctx *ctx, int *n);
 
+/*
+ * The OTP search shared by the check, activation and test: looks for code
+ * in t's window (policy.hotp_window counters from t->counter for HOTP and
+ * e-mail; policy.totp_window steps each side of the current step corrected
+ * by t->drift for TOTP), never at a counter or step below t->counter.
+ * Returns 0 with *next (the value t->counter takes when the code is
+ * accepted) and *drift (TOTP: the token's clock offset in steps, learned
+ * from this code), AC_ERR_REPLAY when the code matches only a counter or
+ * step already used, AC_ERR_DENIED when it matches nothing, or the error of
+ * unsealing the secret (AC_ERR_TAMPERED, AC_ERR_KEY).  Reads nothing from
+ * the store; the caller accepts with ac_store_token_accept.
+ */
+int ac_token_match(ac_ctx *ctx, const struct ac_token *t, const char *code,
+    uint64_t *next, int64_t *drift);
+
+/* 1 when t is locked at now (a lock that has run out does not count). */
+int ac_token_locked(const struct ac_token *t, int64_t now);
+
+/*
+ * Counts one failed attempt on t inside the caller's transaction: a lock
+ * that has run out is forgotten first (a fresh count), and the token locks
+ * for policy.lock_seconds (0: until unlocked) when the count reaches
+ * policy.max_fail.  *locked (may be NULL) is set to 1 when the token is now
+ * locked.  Returns 0 or a store error.
+ */
+int ac_token_fail(ac_ctx *ctx, const struct ac_token *t, int *locked);
+
 #endif

@@ -1,0 +1,775 @@
+/*
+ * test_check.c - the decision (DESIGN.md 5): windows, replay, drift, PIN
+ * before/after, directory and none modes, fail counter and lock, bypass,
+ * disabled and pending tokens, one event per check.
+ */
+#include "fixture.h"
+
+#include <sys/wait.h>
+
+#define PIN	"Zq7#pin!9x"
+
+static const char *const policy_conf =
+    "check.max_fail = 3\n"
+    "check.lock_minutes = 30\n"
+    "resources.vpn.pin_mode = token\n"
+    "resources.vpn.pin_position = after\n"
+    "resources.ssh.pin_mode = none\n"
+    "resources.corp.pin_mode = directory\n";
+
+static int
+setup(void **state)
+{
+	*state = fx_new(policy_conf);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	fx_free(*state);
+	return 0;
+}
+
+/* alice: TOTP "T1" on the RFC secret, no PIN. */
+static void
+add_totp(struct fixture *fx)
+{
+	fx_add(fx, "T1", AC_TOKEN_TOTP, "alice", fx_rfc_secret,
+	    sizeof(fx_rfc_secret), AC_ALGO_SHA1, 6);
+}
+
+static void
+set_pin(struct fixture *fx, const char *serial, const char *pin)
+{
+	char err[AC_ERRBUF];
+
+	assert_int_equal(ac_token_set_pin(fx->ctx, &fx_who, serial, pin, err,
+	    sizeof(err)), 0);
+}
+
+/* The code oathtool prints for the RFC secret at time t: a reference
+ * no one here wrote. */
+static int
+oathtool_totp(int64_t t, char code[AC_MAX_CODE + 1])
+{
+	char cmd[256];
+	FILE *p;
+	int ok;
+
+	snprintf(cmd, sizeof(cmd), "oathtool --totp -N @%lld "
+	    "3132333435363738393031323334353637383930 2>/dev/null",
+	    (long long)t);
+	if ((p = popen(cmd, "r")) == NULL)
+		return -1;
+	ok = fgets(code, AC_MAX_CODE + 1, p) != NULL;
+	pclose(p);
+	if (!ok)
+		return -1;
+	code[strcspn(code, "\r\n")] = '\0';
+	return 0;
+}
+
+static void
+totp_accept_then_replay(void **state)
+{
+	struct fixture *fx = *state;
+	char code[AC_MAX_CODE + 1], why[AC_MAX_REASON + 1];
+
+	add_totp(fx);
+	if (oathtool_totp(fx->now, code) != 0)
+		fx_totp(fx_rfc_secret, 20, fx->now, 0, code);
+	assert_int_equal(strlen(code), 6);
+	assert_int_equal(fx_check(fx, "alice", NULL, code, why),
+	    AC_RESULT_ACCEPT);
+	/* The same code again, even a second later, is a replay. */
+	fx->now += 1;
+	assert_int_equal(fx_check(fx, "alice", NULL, code, why),
+	    AC_RESULT_REJECT);
+	assert_non_null(strstr(why, "already used"));
+	/* Refused, but not counted towards the lock. */
+	assert_int_equal(fx_get(fx, "T1").fail_count, 0);
+	/* The next step's code is fine. */
+	fx->now += 30;
+	fx_totp(fx_rfc_secret, 20, fx->now, 0, code);
+	assert_int_equal(fx_check(fx, "alice", NULL, code, NULL),
+	    AC_RESULT_ACCEPT);
+}
+
+static void
+totp_window(void **state)
+{
+	struct fixture *fx = *state;
+	char code[AC_MAX_CODE + 1], why[AC_MAX_REASON + 1];
+
+	add_totp(fx);
+	fx_add(fx, "T2", AC_TOKEN_TOTP, "bob", fx_rfc_secret, 20,
+	    AC_ALGO_SHA1, 6);
+	/* 2 steps away either side is outside the default window of 1. */
+	fx_totp(fx_rfc_secret, 20, fx->now, 2, code);
+	assert_int_equal(fx_check(fx, "alice", NULL, code, NULL),
+	    AC_RESULT_REJECT);
+	fx_totp(fx_rfc_secret, 20, fx->now, -2, code);
+	assert_int_equal(fx_check(fx, "alice", NULL, code, NULL),
+	    AC_RESULT_REJECT);
+	/* One step behind (a slow typist) and one ahead are accepted. */
+	fx_totp(fx_rfc_secret, 20, fx->now, -1, code);
+	assert_int_equal(fx_check(fx, "bob", NULL, code, NULL),
+	    AC_RESULT_ACCEPT);
+	fx_totp(fx_rfc_secret, 20, fx->now, 1, code);
+	assert_int_equal(fx_check(fx, "alice", NULL, code, NULL),
+	    AC_RESULT_ACCEPT);
+	/* After accepting step +1, the earlier step 0 is refused although it
+	 * is inside the window: steps at or before the last accepted one
+	 * never come back. */
+	fx_totp(fx_rfc_secret, 20, fx->now, 0, code);
+	assert_int_equal(fx_check(fx, "alice", NULL, code, why),
+	    AC_RESULT_REJECT);
+	assert_non_null(strstr(why, "already used"));
+}
+
+static void
+totp_drift_remembered(void **state)
+{
+	struct fixture *fx = *state;
+	char code[AC_MAX_CODE + 1];
+	struct ac_token t;
+
+	add_totp(fx);
+	fx_add(fx, "T2", AC_TOKEN_TOTP, "bob", fx_rfc_secret, 20,
+	    AC_ALGO_SHA1, 6);
+	/* A token whose clock runs one step ahead. */
+	fx_totp(fx_rfc_secret, 20, fx->now, 1, code);
+	assert_int_equal(fx_check(fx, "alice", NULL, code, NULL),
+	    AC_RESULT_ACCEPT);
+	t = fx_get(fx, "T1");
+	assert_int_equal(t.drift, 1);
+	/* It gains another step: two ahead of the server, one ahead of the
+	 * remembered drift, so still inside the window. */
+	fx->now += 60;
+	fx_totp(fx_rfc_secret, 20, fx->now, 2, code);
+	assert_int_equal(fx_check(fx, "alice", NULL, code, NULL),
+	    AC_RESULT_ACCEPT);
+	t = fx_get(fx, "T2");
+	assert_int_equal(t.drift, 0);
+	t = fx_get(fx, "T1");
+	assert_int_equal(t.drift, 2);
+	/* Without the drift memory the same offset fails (bob's token). */
+	assert_int_equal(fx_check(fx, "bob", NULL, code, NULL),
+	    AC_RESULT_REJECT);
+}
+
+static void
+hotp_window(void **state)
+{
+	struct fixture *fx = *state;
+	char code[AC_MAX_CODE + 1], why[AC_MAX_REASON + 1];
+
+	fx_add(fx, "H1", AC_TOKEN_HOTP, "carol", fx_rfc_secret, 20,
+	    AC_ALGO_SHA1, 6);
+	/* Counter 5 is inside the look-ahead window of 10. */
+	fx_hotp(fx_rfc_secret, 20, AC_ALGO_SHA1, 6, 5, code);
+	assert_int_equal(fx_check(fx, "carol", NULL, code, NULL),
+	    AC_RESULT_ACCEPT);
+	assert_int_equal(fx_get(fx, "H1").counter, 6);
+	/* Counter 3 was skipped over: it is in the past now. */
+	fx_hotp(fx_rfc_secret, 20, AC_ALGO_SHA1, 6, 3, code);
+	assert_int_equal(fx_check(fx, "carol", NULL, code, why),
+	    AC_RESULT_REJECT);
+	assert_non_null(strstr(why, "already used"));
+	/* 6 + 10 = 16 is the far edge; 17 is out of reach. */
+	fx_hotp(fx_rfc_secret, 20, AC_ALGO_SHA1, 6, 17, code);
+	assert_int_equal(fx_check(fx, "carol", NULL, code, NULL),
+	    AC_RESULT_REJECT);
+	fx_hotp(fx_rfc_secret, 20, AC_ALGO_SHA1, 6, 16, code);
+	assert_int_equal(fx_check(fx, "carol", NULL, code, NULL),
+	    AC_RESULT_ACCEPT);
+	/* Counter 0 (RFC 4226 Appendix D: 755224) is long gone. */
+	assert_int_equal(fx_check(fx, "carol", NULL, "755224", NULL),
+	    AC_RESULT_REJECT);
+}
+
+static void
+hotp_rfc_vector(void **state)
+{
+	struct fixture *fx = *state;
+
+	/* RFC 4226 Appendix D: counter 0 is 755224, counter 1 is 287082. */
+	fx_add(fx, "H1", AC_TOKEN_HOTP, "carol", fx_rfc_secret, 20,
+	    AC_ALGO_SHA1, 6);
+	assert_int_equal(fx_check(fx, "carol", NULL, "287082", NULL),
+	    AC_RESULT_ACCEPT);
+	assert_int_equal(fx_check(fx, "carol", NULL, "755224", NULL),
+	    AC_RESULT_REJECT);
+	assert_int_equal(fx_check(fx, "carol", NULL, "287082", NULL),
+	    AC_RESULT_REJECT);
+}
+
+static void
+pin_before_and_after(void **state)
+{
+	struct fixture *fx = *state;
+	char code[AC_MAX_CODE + 1], pass[64];
+
+	add_totp(fx);
+	set_pin(fx, "T1", PIN);
+	/* Default resource: PIN then OTP. */
+	fx_totp(fx_rfc_secret, 20, fx->now, -1, code);
+	snprintf(pass, sizeof(pass), "%s%s", PIN, code);
+	assert_int_equal(fx_check(fx, "alice", NULL, pass, NULL),
+	    AC_RESULT_ACCEPT);
+	/* vpn: OTP then PIN; the other order is refused. */
+	fx_totp(fx_rfc_secret, 20, fx->now, 0, code);
+	snprintf(pass, sizeof(pass), "%s%s", PIN, code);
+	assert_int_equal(fx_check(fx, "alice", "vpn", pass, NULL),
+	    AC_RESULT_REJECT);
+	snprintf(pass, sizeof(pass), "%s%s", code, PIN);
+	assert_int_equal(fx_check(fx, "alice", "vpn", pass, NULL),
+	    AC_RESULT_ACCEPT);
+}
+
+static void
+pin_required_and_wrong(void **state)
+{
+	struct fixture *fx = *state;
+	char code[AC_MAX_CODE + 1], pass[64], why[AC_MAX_REASON + 1];
+
+	add_totp(fx);
+	set_pin(fx, "T1", PIN);
+	fx_totp(fx_rfc_secret, 20, fx->now, 0, code);
+	/* The OTP alone is not enough once the token has a PIN. */
+	assert_int_equal(fx_check(fx, "alice", NULL, code, why),
+	    AC_RESULT_REJECT);
+	assert_non_null(strstr(why, "PIN"));
+	snprintf(pass, sizeof(pass), "Zq7#pin!9y%s", code);
+	assert_int_equal(fx_check(fx, "alice", NULL, pass, why),
+	    AC_RESULT_REJECT);
+	assert_non_null(strstr(why, "PIN"));
+	/* Wrong PINs count towards the lock like wrong codes. */
+	assert_int_equal(fx_get(fx, "T1").fail_count, 2);
+	snprintf(pass, sizeof(pass), "%s%s", PIN, code);
+	assert_int_equal(fx_check(fx, "alice", NULL, pass, NULL),
+	    AC_RESULT_ACCEPT);
+	assert_int_equal(fx_get(fx, "T1").fail_count, 0);
+}
+
+static void
+token_without_pin_refuses_extra(void **state)
+{
+	struct fixture *fx = *state;
+	char code[AC_MAX_CODE + 1], pass[64];
+
+	add_totp(fx);
+	fx_totp(fx_rfc_secret, 20, fx->now, 0, code);
+	snprintf(pass, sizeof(pass), "1234%s", code);
+	assert_int_equal(fx_check(fx, "alice", NULL, pass, NULL),
+	    AC_RESULT_REJECT);
+	assert_int_equal(fx_check(fx, "alice", NULL, code, NULL),
+	    AC_RESULT_ACCEPT);
+}
+
+static void
+pin_mode_none(void **state)
+{
+	struct fixture *fx = *state;
+	char code[AC_MAX_CODE + 1], pass[64];
+
+	add_totp(fx);
+	set_pin(fx, "T1", PIN);
+	fx_totp(fx_rfc_secret, 20, fx->now, 0, code);
+	snprintf(pass, sizeof(pass), "%s%s", PIN, code);
+	/* ssh takes the OTP alone, even from a token with a PIN. */
+	assert_int_equal(fx_check(fx, "alice", "ssh", pass, NULL),
+	    AC_RESULT_REJECT);
+	assert_int_equal(fx_check(fx, "alice", "ssh", code, NULL),
+	    AC_RESULT_ACCEPT);
+}
+
+static int dir_calls;
+
+static int
+fake_directory(void *arg, const char *user, const char *password)
+{
+	(void)arg;
+	dir_calls++;
+	if (strcmp(user, "alice") == 0 && strcmp(password, "correct horse") == 0)
+		return 0;
+	return AC_ERR_DENIED;
+}
+
+static void
+pin_mode_directory(void **state)
+{
+	struct fixture *fx = *state;
+	char code[AC_MAX_CODE + 1], pass[64];
+
+	add_totp(fx);
+	fx_totp(fx_rfc_secret, 20, fx->now, 0, code);
+	snprintf(pass, sizeof(pass), "correct horse%s", code);
+	/* No directory to ask: an error, never an accept. */
+	assert_int_equal(fx_check(fx, "alice", "corp", pass, NULL),
+	    AC_RESULT_ERROR);
+	ac_ctx_set_password_verifier(fx->ctx, fake_directory, NULL);
+	dir_calls = 0;
+	snprintf(pass, sizeof(pass), "wrong horse%s", code);
+	assert_int_equal(fx_check(fx, "alice", "corp", pass, NULL),
+	    AC_RESULT_REJECT);
+	assert_int_equal(dir_calls, 1);
+	snprintf(pass, sizeof(pass), "correct horse%s", code);
+	assert_int_equal(fx_check(fx, "alice", "corp", pass, NULL),
+	    AC_RESULT_ACCEPT);
+	/* The OTP alone (an empty password) never reaches the directory. */
+	dir_calls = 0;
+	fx_totp(fx_rfc_secret, 20, fx->now, 1, code);
+	assert_int_equal(fx_check(fx, "alice", "corp", code, NULL),
+	    AC_RESULT_REJECT);
+	assert_int_equal(dir_calls, 0);
+}
+
+/* A code that is certainly wrong: the right one with its first digit
+ * changed. */
+static void
+wrong_code(const char *code, char wrong[AC_MAX_CODE + 1])
+{
+	snprintf(wrong, AC_MAX_CODE + 1, "%s", code);
+	wrong[0] = wrong[0] == '9' ? '0' : (char)(wrong[0] + 1);
+}
+
+static void
+lock_at_max_fail_and_expiry(void **state)
+{
+	struct fixture *fx = *state;
+	char code[AC_MAX_CODE + 1], wrong[AC_MAX_CODE + 1];
+	char why[AC_MAX_REASON + 1];
+	struct ac_token t;
+	int i;
+
+	add_totp(fx);
+	fx_totp(fx_rfc_secret, 20, fx->now, 0, code);
+	wrong_code(code, wrong);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(fx_check(fx, "alice", NULL, wrong, NULL),
+		    AC_RESULT_REJECT);
+	t = fx_get(fx, "T1");
+	assert_int_equal(t.fail_count, 3);
+	assert_int_equal(t.locked_until, fx->now + 30 * 60);
+	assert_int_equal(ac_token_status(&t, fx->now), AC_STATUS_LOCKED);
+	/* Locked: even the right code is refused, and nothing is counted. */
+	assert_int_equal(fx_check(fx, "alice", NULL, code, why),
+	    AC_RESULT_REJECT);
+	assert_non_null(strstr(why, "locked"));
+	assert_int_equal(fx_get(fx, "T1").fail_count, 3);
+	/* Still locked a second before the end. */
+	fx->now += 30 * 60 - 1;
+	fx_totp(fx_rfc_secret, 20, fx->now, 0, code);
+	assert_int_equal(fx_check(fx, "alice", NULL, code, NULL),
+	    AC_RESULT_REJECT);
+	/* Then the lock runs out; one wrong code does not lock it again at
+	 * once (a fresh count)... */
+	fx->now += 1;
+	wrong_code(code, wrong);
+	assert_int_equal(fx_check(fx, "alice", NULL, wrong, NULL),
+	    AC_RESULT_REJECT);
+	t = fx_get(fx, "T1");
+	assert_int_equal(t.fail_count, 1);
+	assert_int_equal(ac_token_status(&t, fx->now), AC_STATUS_ACTIVE);
+	/* ...and a right code is accepted and clears the count. */
+	fx->now += 30;
+	fx_totp(fx_rfc_secret, 20, fx->now, 0, code);
+	assert_int_equal(fx_check(fx, "alice", NULL, code, NULL),
+	    AC_RESULT_ACCEPT);
+	assert_int_equal(fx_get(fx, "T1").fail_count, 0);
+}
+
+static void
+unlock_lifts_the_lock(void **state)
+{
+	struct fixture *fx = *state;
+	char code[AC_MAX_CODE + 1], wrong[AC_MAX_CODE + 1];
+	int i;
+
+	add_totp(fx);
+	fx_totp(fx_rfc_secret, 20, fx->now, 0, code);
+	wrong_code(code, wrong);
+	for (i = 0; i < 3; i++)
+		(void)fx_check(fx, "alice", NULL, wrong, NULL);
+	assert_int_equal(fx_check(fx, "alice", NULL, code, NULL),
+	    AC_RESULT_REJECT);
+	assert_int_equal(ac_token_unlock(fx->ctx, &fx_who, "T1"), 0);
+	assert_int_equal(fx_check(fx, "alice", NULL, code, NULL),
+	    AC_RESULT_ACCEPT);
+}
+
+static void
+set_bypass(struct fixture *fx, const char *serial, int64_t until)
+{
+	char err[AC_ERRBUF];
+
+	assert_int_equal(ac_token_set_bypass(fx->ctx, &fx_who, serial, until,
+	    err, sizeof(err)), 0);
+}
+
+static void
+bypass_until_and_expiry(void **state)
+{
+	struct fixture *fx = *state;
+	char why[AC_MAX_REASON + 1];
+
+	add_totp(fx);
+	set_pin(fx, "T1", PIN);
+	/* Without bypass the PIN alone is nothing. */
+	assert_int_equal(fx_check(fx, "alice", NULL, PIN, NULL),
+	    AC_RESULT_REJECT);
+	set_bypass(fx, "T1", fx->now + 3600);
+	assert_int_equal(fx_check(fx, "alice", NULL, PIN, why),
+	    AC_RESULT_ACCEPT);
+	assert_non_null(strstr(why, "bypass"));
+	/* The PIN must still be right. */
+	assert_int_equal(fx_check(fx, "alice", NULL, "Zq7#pin!9y", NULL),
+	    AC_RESULT_REJECT);
+	/* Not another user's token. */
+	assert_int_equal(fx_check(fx, "mallory", NULL, PIN, NULL),
+	    AC_RESULT_REJECT);
+	fx->now += 3599;
+	assert_int_equal(fx_check(fx, "alice", NULL, PIN, NULL),
+	    AC_RESULT_ACCEPT);
+	/* At the end time the bypass is over. */
+	fx->now += 1;
+	assert_int_equal(fx_check(fx, "alice", NULL, PIN, NULL),
+	    AC_RESULT_REJECT);
+}
+
+static void
+bypass_forever_and_off(void **state)
+{
+	struct fixture *fx = *state;
+
+	add_totp(fx);
+	set_pin(fx, "T1", PIN);
+	set_bypass(fx, "T1", AC_FOREVER);
+	fx->now += 10LL * 365 * 86400;
+	assert_int_equal(fx_check(fx, "alice", NULL, PIN, NULL),
+	    AC_RESULT_ACCEPT);
+	set_bypass(fx, "T1", 0);
+	assert_int_equal(fx_check(fx, "alice", NULL, PIN, NULL),
+	    AC_RESULT_REJECT);
+}
+
+static void
+bypass_does_not_beat_disable(void **state)
+{
+	struct fixture *fx = *state;
+
+	add_totp(fx);
+	set_pin(fx, "T1", PIN);
+	set_bypass(fx, "T1", AC_FOREVER);
+	assert_int_equal(ac_token_disable(fx->ctx, &fx_who, "T1"), 0);
+	assert_int_equal(fx_check(fx, "alice", NULL, PIN, NULL),
+	    AC_RESULT_REJECT);
+}
+
+static void
+disabled_token_never_accepts(void **state)
+{
+	struct fixture *fx = *state;
+	char code[AC_MAX_CODE + 1], why[AC_MAX_REASON + 1];
+
+	add_totp(fx);
+	assert_int_equal(ac_token_disable(fx->ctx, &fx_who, "T1"), 0);
+	fx_totp(fx_rfc_secret, 20, fx->now, 0, code);
+	assert_int_equal(fx_check(fx, "alice", NULL, code, why),
+	    AC_RESULT_REJECT);
+	assert_non_null(strstr(why, "not active"));
+	assert_int_equal(ac_token_enable(fx->ctx, &fx_who, "T1"), 0);
+	assert_int_equal(fx_check(fx, "alice", NULL, code, NULL),
+	    AC_RESULT_ACCEPT);
+}
+
+static void
+pending_token_never_accepts(void **state)
+{
+	struct fixture *fx = *state;
+	struct ac_token_spec spec = {
+		.type = AC_TOKEN_TOTP, .owner = "dave", .algo = AC_ALGO_SHA1,
+	};
+	char serial[AC_MAX_SERIAL + 1], err[AC_ERRBUF];
+	char code[AC_MAX_CODE + 1];
+	uint8_t secret[AC_MAX_SECRET];
+	size_t n = 0;
+
+	assert_int_equal(ac_token_enroll(fx->ctx, &fx_who, &spec, serial,
+	    secret, &n, err, sizeof(err)), 0);
+	fx_totp(secret, n, fx->now, 0, code);
+	assert_int_equal(fx_check(fx, "dave", NULL, code, NULL),
+	    AC_RESULT_REJECT);
+	/* The same code still activates it: the check did not use it. */
+	assert_int_equal(ac_token_activate(fx->ctx, &fx_who, serial, code,
+	    err, sizeof(err)), 0);
+	fx->now += 30;
+	fx_totp(secret, n, fx->now, 0, code);
+	assert_int_equal(fx_check(fx, "dave", NULL, code, NULL),
+	    AC_RESULT_ACCEPT);
+}
+
+static void
+unknown_user_same_as_wrong_code(void **state)
+{
+	struct fixture *fx = *state;
+	struct ac_check_result a, b;
+	char code[AC_MAX_CODE + 1], wrong[AC_MAX_CODE + 1];
+
+	add_totp(fx);
+	fx_totp(fx_rfc_secret, 20, fx->now, 0, code);
+	wrong_code(code, wrong);
+	assert_int_equal(ac_check(fx->ctx, "alice", NULL, wrong, "unit", &a),
+	    0);
+	assert_int_equal(ac_check(fx->ctx, "nobody", NULL, code, "unit", &b),
+	    0);
+	assert_int_equal(a.result, AC_RESULT_REJECT);
+	assert_int_equal(b.result, AC_RESULT_REJECT);
+	/* Nothing but the admin-only reason differs. */
+	assert_string_equal(a.serial, "");
+	assert_string_equal(b.serial, "");
+	assert_string_equal(a.transaction_id, b.transaction_id);
+	assert_string_equal(a.message, b.message);
+	assert_non_null(strstr(b.reason, "unknown user"));
+	assert_non_null(strstr(a.reason, "wrong code"));
+}
+
+static void
+one_event_per_check(void **state)
+{
+	struct fixture *fx = *state;
+	char code[AC_MAX_CODE + 1];
+	struct ac_event_row e;
+	int n;
+
+	add_totp(fx);
+	fx_totp(fx_rfc_secret, 20, fx->now, 0, code);
+	n = fx_events(fx);
+	assert_int_equal(fx_check(fx, "alice", "vpn", code, NULL),
+	    AC_RESULT_ACCEPT);
+	assert_int_equal(fx_events(fx), n + 1);
+	e = fx_last_event(fx);
+	assert_string_equal(e.action, "check");
+	assert_string_equal(e.result, "accept");
+	assert_string_equal(e.user, "alice");
+	assert_string_equal(e.serial, "T1");
+	assert_string_equal(e.resource, "vpn");
+	assert_string_equal(e.source, "unit");
+	/* The code itself is never written down. */
+	assert_null(strstr(e.reason, code));
+
+	assert_int_equal(fx_check(fx, "alice", "vpn", code, NULL),
+	    AC_RESULT_REJECT);
+	assert_int_equal(fx_events(fx), n + 2);
+	assert_string_equal(fx_last_event(fx).result, "reject");
+
+	assert_int_equal(fx_check(fx, "nobody", NULL, "123456", NULL),
+	    AC_RESULT_REJECT);
+	assert_int_equal(fx_events(fx), n + 3);
+	e = fx_last_event(fx);
+	assert_string_equal(e.user, "nobody");
+	assert_string_equal(e.result, "reject");
+
+	assert_int_equal(fx_check(fx, "", NULL, "123456", NULL),
+	    AC_RESULT_REJECT);
+	assert_int_equal(fx_events(fx), n + 4);
+	/* An error is recorded too. */
+	assert_int_equal(fx_check(fx, "alice", "corp", "pw123456", NULL),
+	    AC_RESULT_ERROR);
+	assert_int_equal(fx_events(fx), n + 5);
+	assert_string_equal(fx_last_event(fx).result, "error");
+}
+
+static void
+second_token_accepts(void **state)
+{
+	struct fixture *fx = *state;
+	static const uint8_t other[20] = "another secret seed!";
+	char code[AC_MAX_CODE + 1], pass[64];
+
+	add_totp(fx);
+	set_pin(fx, "T1", PIN);
+	fx_add(fx, "H2", AC_TOKEN_HOTP, "alice", other, sizeof(other),
+	    AC_ALGO_SHA256, 8);
+	set_pin(fx, "H2", "2468");
+	fx_hotp(other, sizeof(other), AC_ALGO_SHA256, 8, 0, code);
+	snprintf(pass, sizeof(pass), "2468%s", code);
+	assert_int_equal(fx_check(fx, "alice", NULL, pass, NULL),
+	    AC_RESULT_ACCEPT);
+	/* A wrong code with H2's PIN: H2 is charged a failure, T1 (whose
+	 * PIN did not match) is not. */
+	fx_hotp(other, sizeof(other), AC_ALGO_SHA256, 8, 1, code);
+	code[7] = code[7] == '0' ? '1' : '0';
+	snprintf(pass, sizeof(pass), "2468%s", code);
+	assert_int_equal(fx_check(fx, "alice", NULL, pass, NULL),
+	    AC_RESULT_REJECT);
+	assert_int_equal(fx_get(fx, "H2").fail_count, 1);
+	assert_int_equal(fx_get(fx, "T1").fail_count, 0);
+}
+
+static void
+bad_input_rejected(void **state)
+{
+	struct fixture *fx = *state;
+	char big[AC_MAX_PASSCODE + 10];
+	struct ac_check_result res;
+
+	add_totp(fx);
+	memset(big, '1', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	assert_int_equal(fx_check(fx, "alice", NULL, big, NULL),
+	    AC_RESULT_REJECT);
+	assert_int_equal(fx_check(fx, "alice", NULL, "", NULL),
+	    AC_RESULT_REJECT);
+	assert_int_equal(fx_check(fx, "alice", NULL, NULL, NULL),
+	    AC_RESULT_REJECT);
+	/* A resource name that cannot be a config node is an error. */
+	assert_int_equal(ac_check(fx->ctx, "alice", "a.b", "123456", "unit",
+	    &res), AC_ERR_INVALID);
+	assert_int_equal(res.result, AC_RESULT_ERROR);
+}
+
+static void
+resource_policy_fallback(void **state)
+{
+	struct ac_resource_policy p;
+	struct fixture *fx;
+	char err[AC_ERRBUF] = "";
+
+	(void)state;
+	fx = fx_new("resources.default.pin_position = after\n"
+	    "resources.vpn.pin_mode = none\n"
+	    "resources.bad.pin_mode = sometimes\n");
+	assert_int_equal(ac_resource_policy(fx->ctx, "vpn", &p, err,
+	    sizeof(err)), 0);
+	assert_int_equal(p.pin_mode, AC_PIN_NONE);
+	assert_int_equal(p.pin_position, AC_PIN_AFTER);
+	assert_int_equal(ac_resource_policy(fx->ctx, "ssh", &p, err,
+	    sizeof(err)), 0);
+	assert_int_equal(p.pin_mode, AC_PIN_TOKEN);
+	assert_int_equal(p.pin_position, AC_PIN_AFTER);
+	assert_int_equal(ac_resource_policy(fx->ctx, NULL, &p, err,
+	    sizeof(err)), 0);
+	assert_int_equal(p.pin_position, AC_PIN_AFTER);
+	assert_int_equal(ac_resource_policy(fx->ctx, "bad", &p, err,
+	    sizeof(err)), AC_ERR_CONFIG);
+	assert_non_null(strstr(err, "resources.bad.pin_mode"));
+	fx_free(fx);
+
+	/* Built-in defaults: token PIN before the OTP. */
+	fx = fx_new(NULL);
+	assert_int_equal(ac_resource_policy(fx->ctx, "anything", &p, err,
+	    sizeof(err)), 0);
+	assert_int_equal(p.pin_mode, AC_PIN_TOKEN);
+	assert_int_equal(p.pin_position, AC_PIN_BEFORE);
+	fx_free(fx);
+}
+
+/* One racer: its own context (never one carried across fork), waits for
+ * the start signal, checks once; exit 0 accept, 1 reject, 2 error. */
+static void
+racer(struct fixture *fx, int start_fd, const char *user, const char *code)
+{
+	struct ac_check_result res;
+	char err[AC_ERRBUF], c;
+	ac_ctx *ctx = NULL;
+	int r;
+
+	if (ac_ctx_open(fx->conf, &ctx, err, sizeof(err)) != 0)
+		_exit(2);
+	ac_ctx_set_clock(ctx, fx_clock, fx);
+	if (read(start_fd, &c, 1) < 0)
+		_exit(2);
+	r = ac_check(ctx, user, NULL, code, "race", &res);
+	ac_ctx_free(ctx);
+	_exit(r != 0 ? 2 : res.result == AC_RESULT_ACCEPT ? 0 :
+	    res.result == AC_RESULT_REJECT ? 1 : 2);
+}
+
+/* 8 processes submit the same right code at once: exactly one wins. */
+static void
+race_round(struct fixture *fx, const char *user, const char *code)
+{
+	int fds[2], i, status, accepts = 0, errors = 0;
+	pid_t pid;
+
+	assert_int_equal(pipe(fds), 0);
+	for (i = 0; i < 8; i++) {
+		pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			close(fds[1]);
+			racer(fx, fds[0], user, code);
+		}
+	}
+	close(fds[0]);
+	close(fds[1]);		/* EOF releases every racer at once */
+	for (i = 0; i < 8; i++) {
+		assert_true(wait(&status) > 0);
+		assert_true(WIFEXITED(status));
+		accepts += WEXITSTATUS(status) == 0;
+		errors += WEXITSTATUS(status) == 2;
+	}
+	assert_int_equal(errors, 0);
+	assert_int_equal(accepts, 1);
+}
+
+static void
+race_one_accept_per_code(void **state)
+{
+	struct fixture *fx = *state;
+	char code[AC_MAX_CODE + 1];
+	int round;
+
+	add_totp(fx);
+	fx_add(fx, "H1", AC_TOKEN_HOTP, "carol", fx_rfc_secret, 20,
+	    AC_ALGO_SHA1, 6);
+	fx_close(fx);
+	for (round = 0; round < 10; round++) {
+		fx->now += 30;
+		fx_totp(fx_rfc_secret, 20, fx->now, 0, code);
+		race_round(fx, "alice", code);
+		fx_hotp(fx_rfc_secret, 20, AC_ALGO_SHA1, 6,
+		    (uint64_t)round, code);
+		race_round(fx, "carol", code);
+	}
+	fx_open(fx);
+	/* Every check left its event, and the chain held under the race. */
+	assert_int_equal(ac_event_verify(fx->ctx, NULL, NULL, NULL, 0), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+		T(totp_accept_then_replay),
+		T(totp_window),
+		T(totp_drift_remembered),
+		T(hotp_window),
+		T(hotp_rfc_vector),
+		T(pin_before_and_after),
+		T(pin_required_and_wrong),
+		T(token_without_pin_refuses_extra),
+		T(pin_mode_none),
+		T(pin_mode_directory),
+		T(lock_at_max_fail_and_expiry),
+		T(unlock_lifts_the_lock),
+		T(bypass_until_and_expiry),
+		T(bypass_forever_and_off),
+		T(bypass_does_not_beat_disable),
+		T(disabled_token_never_accepts),
+		T(pending_token_never_accepts),
+		T(unknown_user_same_as_wrong_code),
+		T(one_event_per_check),
+		T(second_token_accepts),
+		T(bad_input_rejected),
+		T(race_one_accept_per_code),
+#undef T
+		cmocka_unit_test(resource_policy_fallback),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
