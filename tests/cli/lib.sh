@@ -8,6 +8,9 @@
 # boundaries with wait_step.
 
 set -u
+# `printf ... | expect_ok ...` must count its test in this shell, so the
+# last command of a pipeline runs here, not in a subshell.
+shopt -s lastpipe
 TP_SRC=${TP_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 TP_BUILD=${TP_BUILD:-$TP_SRC/build}
 TOKENCTL=$TP_BUILD/tokenctl
