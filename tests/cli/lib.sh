@@ -60,6 +60,11 @@ check() {		# name, then a test command: ok when it succeeds
 	if "$@"; then ok "$name"; else not_ok "$name"; fi
 }
 
+refute() {		# name, then a test command: ok when it fails
+	local name=$1; shift
+	if "$@"; then not_ok "$name"; else ok "$name"; fi
+}
+
 # Sets CONF, DB, KEY for a new store in $T/NAME (extra config lines as
 # further arguments) and runs `tokenctl init`.
 new_store() {		# name [config line...]
