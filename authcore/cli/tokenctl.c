@@ -678,9 +678,6 @@ read_secret(int hex, uint8_t sec[AC_MAX_SECRET], size_t *n)
 		    err[0] ? err : "it is empty");
 		goto out;
 	}
-	if (*n < 16)
-		fprintf(stderr, "tokenctl: warning: the secret is only %zu "
-		    "bytes; RFC 4226 section 4 asks for at least 16\n", *n);
 	rc = 0;
 out:
 	ac_wipe(line, sizeof line);
@@ -723,6 +720,9 @@ cmd_add(struct cli *cli, int argc, char **argv)
 	if (rc == EXIT_OK)
 		printf("added %s token %s for %s\n",
 		    ac_token_type_name(spec.type), spec.serial, spec.owner);
+	if (rc == EXIT_OK && n < 16)
+		say("warning: the secret is only %zu bytes; RFC 4226 section 4 "
+		    "asks for at least 16 (20 recommended)", n);
 	return rc;
 }
 

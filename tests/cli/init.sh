@@ -53,9 +53,12 @@ expect_fail 1 "missing keys.master_file is named" "keys\\.master_file" \
 	"$TOKENCTL" -c "$d/c.hdf" init
 check "init without a key setting created no store" test ! -e "$d/tokens.db"
 printf 'store.driver = sqlite\nkeys.master_file = k\n' >"$d/c2.hdf"
+expect_fail 1 "init names a missing store.path" "store\\.path" \
+	"$TOKENCTL" -c "$d/c2.hdf" init
+check "init without store.path left no key behind" test ! -e "$d/k"
+cp "$KEY" "$d/k"
 expect_fail 1 "missing store.path is named" "store\\.path" \
 	"$TOKENCTL" -c "$d/c2.hdf" list
-check "no key created without store.path" test ! -e "$d/k"
 
 # ---- key file problems ----
 chmod 0644 "$KEY"
@@ -80,7 +83,7 @@ sqlite3 "$DB" 'CREATE TABLE customers(id INTEGER, name TEXT);
 sum_db=$(sha256sum "$DB")
 expect_fail 1 "a foreign SQLite database is refused" "not .*tokenportal|not ours" \
 	tc list
-printf 'SECRET\n' | expect_fail 1 "add into a foreign database is refused" \
+printf 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ\n' | expect_fail 1 "add into a foreign database is refused" \
 	"not .*tokenportal|not ours" \
 	tc add --type totp --user a --serial X1
 check "the foreign database was not modified" \
