@@ -113,6 +113,33 @@ check "bypass off shows none" \
 printf 'xK9#mQ2v\n' | expect_ok "set-pin from stdin" tc set-pin TOTP0001
 tc show TOTP0001 --json >"$OUT"
 check "the token has a PIN" test "$(json_field "$OUT" has_pin)" = True
+# On a terminal: prompted twice, and the PIN is never echoed.
+python3 - "$TOKENCTL" -c "$CONF" set-pin TOTP0001 >"$OUT" 2>&1 <<'EOF'
+import os, pty, select, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+out = b""
+def pump(until, secs=5):
+    global out
+    end = time.time() + secs
+    while until not in out and time.time() < end:
+        if select.select([fd], [], [], 0.1)[0]:
+            try:
+                out += os.read(fd, 1024)
+            except OSError:
+                return
+pump(b"New PIN: ")
+os.write(fd, b"xK9#mQ2v\n")
+pump(b"Repeat PIN: ")
+os.write(fd, b"xK9#mQ2v\n")
+pump(b"the PIN of")
+st = os.waitpid(pid, 0)[1]
+print(repr(out))
+sys.exit(0 if os.WEXITSTATUS(st) == 0 and b"Repeat PIN: " in out
+         and b"xK9#mQ2v" not in out else 1)
+EOF
+check "set-pin on a terminal prompts twice without echo" test $? -eq 0
 expect_ok "set-pin --clear" tc set-pin TOTP0001 --clear
 tc show TOTP0001 --json >"$OUT"
 check "the PIN is gone" test "$(json_field "$OUT" has_pin)" = False
