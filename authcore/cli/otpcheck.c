@@ -175,11 +175,13 @@ static int
 report(int r, const struct ac_check_result *res)
 {
 	if (r < 0 || res->result == AC_RESULT_ERROR) {
-		if (res->reason[0] != '\0')
-			say("%s: %s", ac_strerror(r < 0 ? r : AC_ERR_INTERNAL),
-			    res->reason);
+		const char *what = ac_strerror(r < 0 ? r : AC_ERR_INTERNAL);
+
+		/* The reason often is that same sentence: say it once. */
+		if (res->reason[0] != '\0' && strcmp(res->reason, what) != 0)
+			say("%s: %s", what, res->reason);
 		else
-			say("%s", ac_strerror(r < 0 ? r : AC_ERR_INTERNAL));
+			say("%s", what);
 		return OC_ERROR;
 	}
 	switch (res->result) {
