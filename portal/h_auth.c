@@ -341,9 +341,9 @@ h_logout_post(struct portal_req *r)
 }
 
 int
-h_home_get(struct portal_req *r)
+h_welcome_get(struct portal_req *r)
 {
 	portal_set(r, "Page.title", "My tokens");
 	portal_set(r, "Page.nav", "tokens");
-	return portal_render(r, 200, "home.cs");
+	return portal_render(r, 200, "welcome.cs");
 }

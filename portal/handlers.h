@@ -10,10 +10,10 @@
 #include "portal.h"
 
 /* h_auth.c: sign-in with the directory password, step-up with a code,
- * sign-out, and the placeholder home page. */
+ * sign-out, and a welcome page until the token pages take "/". */
 int h_login_get(struct portal_req *r);
 int h_login_post(struct portal_req *r);
 int h_logout_post(struct portal_req *r);
-int h_home_get(struct portal_req *r);
+int h_welcome_get(struct portal_req *r);
 
 #endif

@@ -9,7 +9,7 @@
 #include "router.h"
 
 const struct portal_route portal_routes[] = {
-	{ "/",		PORTAL_USER,	 h_home_get,	NULL },
+	{ "/",		PORTAL_USER,	 h_welcome_get,	NULL },
 	{ "/login",	PORTAL_PUBLIC,	 h_login_get,	h_login_post },
 	/* Public so that a stale page's sign-out still ends cleanly. */
 	{ "/logout",	PORTAL_PUBLIC,	 NULL,		h_logout_post },
