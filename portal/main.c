@@ -201,7 +201,7 @@ load_settings(const struct options *o, struct portal_settings *set)
 	static const char *const required[] = { "store.path",
 	    "keys.master_file", "directory.uri", "directory.base_dn", NULL };
 	ac_config *cfg = NULL;
-	char err[AC_ERRBUF], path[PORTAL_PATH_MAX + 16];
+	char err[PORTAL_PATH_MAX + AC_ERRBUF], path[PORTAL_PATH_MAX + 16];
 	struct stat st;
 	int rc, i;
 

@@ -38,7 +38,7 @@ struct portal_req {
 	const struct portal_route	*route;
 	char				 arg[PORTAL_MAX_PATH];
 	char				 path[PORTAL_MAX_PATH];
-	char				 actor[AC_MAX_ACTOR + 1];
+	char				 actor[AC_MAX_ACTOR + 16];
 	struct portal_sess		 sess;
 	int				 responded;
 	int				 header_seq;

@@ -6,6 +6,7 @@
  * reaps workers, restarts them when their delay is over, forwards SIGHUP
  * and carries out a stop.
  */
+#define _GNU_SOURCE	/* setresuid, setresgid */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>

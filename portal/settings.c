@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ac_error.h"
+#include "ac_limits.h"
 #include "config.h"
 #include "settings.h"
 
