@@ -173,7 +173,7 @@ class Client:
         if csrf is True:
             token = self.csrf_from(self.last.body) if self.last else None
             if token is None:
-                token = self.csrf_from(self.get(path).body)
+                token = self.csrf_from(self.get(path, follow=True).body)
             items.append(("csrf", token or ""))
         elif csrf:
             items.append(("csrf", csrf))
@@ -190,7 +190,7 @@ class Client:
     def login(self, user, password, code=None):
         """Signs in from a fresh GET /login; with code, answers the step-up
         page too.  Returns the last response (a 303 to / on success)."""
-        self.get("/login")
+        self.get("/login", follow=True)   # "/" when already signed in
         r = self.post("/login", {"username": user, "password": password})
         if code is not None and r.status == 303 and r.header("Location") == "/login":
             self.get("/login")
@@ -419,8 +419,8 @@ http {{
     def sql(self, query):
         """Runs one SQL statement on the store with the sqlite3 shell."""
         r = subprocess.run(["sqlite3", "-cmd", ".timeout 5000",
-                            self.store_path, query],
-                           capture_output=True, text=True)
+                            self.store_path, query], capture_output=True,
+                           encoding="utf-8", errors="replace")
         if r.returncode != 0:
             raise RuntimeError("sqlite3: " + r.stderr.strip())
         return r.stdout
