@@ -759,6 +759,12 @@ portal_serve(struct portal_app *app, int listen_fd)
 			break;
 		n = FCGX_Accept_r(&fr);
 		block_signals(SIG_BLOCK);
+		/* SIGHUP restarts accept(): re-open before serving, so the
+		 * first request after a log rotation lands in the new file. */
+		if (reopen_requested) {
+			reopen_requested = 0;
+			portal_log_reopen();
+		}
 		if (n < 0) {
 			if (stop_requested)
 				break;
