@@ -207,8 +207,11 @@ class Client:
 
 class Portal:
     def __init__(self, config=None, workers=2, smtp=False, cookie_secure=1,
-                 workdir=None):
+                 workdir=None, port=None, smtp_out=None, keep_store=False):
         self.extra = dict(config or {})
+        self.fixed_port = port          # nginx's port; None: a free one
+        self.smtp_out = smtp_out        # print each mail there (the demo)
+        self.keep_store = keep_store    # reuse an existing key and store
         self.workers = workers
         self.want_smtp = smtp
         self.cookie_secure = cookie_secure
@@ -245,7 +248,7 @@ class Portal:
             self.slapd = Slapd(os.path.join(self.workdir, "slapd")).start()
             if self.want_smtp:
                 from smtpsink import SmtpSink
-                self.smtp = SmtpSink()
+                self.smtp = SmtpSink(out=self.smtp_out)
                 self.smtp.start()
             self.write_config()
             self.init_store()
@@ -295,6 +298,9 @@ class Portal:
     def init_store(self):
         """Creates the master key and the store: `tokenctl init` when it
         is built, else a throw-away program calling ac_ctx_init()."""
+        if self.keep_store and os.path.exists(self.key_path) and \
+                os.path.exists(self.store_path):
+            return
         tokenctl = os.path.join(self.build, "tokenctl")
         if os.access(tokenctl, os.X_OK):
             r = subprocess.run([tokenctl, "-c", self.conf_path, "init"],
@@ -377,8 +383,8 @@ http {{
 
     def start_nginx(self):
         os.makedirs(os.path.join(self.nginx_dir, "tmp"), exist_ok=True)
-        for attempt in range(5):
-            self.port = free_port()
+        for attempt in range(1 if self.fixed_port else 5):
+            self.port = self.fixed_port or free_port()
             conf = os.path.join(self.nginx_dir, "nginx.conf")
             with open(conf, "w") as f:
                 f.write(self.nginx_conf())
@@ -397,7 +403,8 @@ http {{
                 return
             self._stop_proc(self.nginx, signal.SIGQUIT)
             self.nginx = None
-        raise RuntimeError("nginx did not start; see %s/error.log" % self.nginx_dir)
+        raise RuntimeError("nginx did not start on 127.0.0.1:%d (port taken?); "
+                           "see %s/error.log" % (self.port, self.nginx_dir))
 
     # -- helpers for tests ------------------------------------------------------
 
