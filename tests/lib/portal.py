@@ -285,7 +285,8 @@ class Portal:
         }
         if self.smtp:
             v["smtp.url"] = "smtp://127.0.0.1:%d" % self.smtp.port
-            v["smtp.from"] = "Token portal <tokens@example.org>"
+            v["smtp.from"] = "tokens@example.org"
+            v["smtp.from_name"] = "Token portal"
         v.update(self.extra)
         return {k: x for k, x in v.items() if x is not None}
 
