@@ -484,8 +484,21 @@ http {{
             self.proc.wait(5)
             raise RuntimeError("tokenportal did not stop on SIGTERM")
 
+    def _stop_stray_nginx(self):
+        """An nginx this harness started but lost track of (a test that
+        restarted it, say) still has its pid file under nginx_dir."""
+        try:
+            with open(os.path.join(self.nginx_dir, "nginx.pid")) as f:
+                pid = int(f.read().strip())
+            with open("/proc/%d/cmdline" % pid, "rb") as f:
+                if self.nginx_dir.encode() in f.read():
+                    os.kill(pid, signal.SIGTERM)
+        except (OSError, ValueError):
+            pass
+
     def stop(self):
         for step in (lambda: self._stop_proc(self.nginx, signal.SIGQUIT),
+                     self._stop_stray_nginx,
                      self.stop_portal,
                      lambda: self._stop_proc(self.proc, signal.SIGKILL),
                      lambda: self.smtp and self.smtp.stop(),
