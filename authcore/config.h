@@ -15,13 +15,17 @@ typedef struct ac_config ac_config;
 
 /*
  * Reads path.  Returns 0 and *out, AC_ERR_IO (cannot read: err names the
- * file and the reason) or AC_ERR_CONFIG (syntax error).
+ * file and the reason), AC_ERR_TOO_LONG (over AC_MAX_CONFIG_FILE) or
+ * AC_ERR_CONFIG (syntax error: err is "FILE:LINE: problem").  The structure
+ * is checked before ClearSilver parses it: unbalanced braces, text after
+ * '{' or '}', an unended '<<' value and NUL bytes are errors, and
+ * `#include` is refused (the configuration is one file).
  */
 int ac_config_load(const char *path, ac_config **out, char *err,
     size_t errlen);
 
 /* Parses config text directly (tests); dir is the folder relative paths
- * resolve against. */
+ * resolve against (NULL: paths are returned as written). */
 int ac_config_parse(const char *text, const char *dir, ac_config **out,
     char *err, size_t errlen);
 

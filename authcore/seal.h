@@ -22,6 +22,18 @@
 #define AC_SEAL_TAG_LEN		16
 #define AC_SEAL_OVERHEAD	(AC_SEAL_NONCE_LEN + AC_SEAL_TAG_LEN)
 
+/*
+ * Key derivation (RFC 5869): each subkey is 32 bytes of HKDF-SHA-256 with
+ * the master key as input keying material, no salt (HashLen zero bytes) and
+ * one of these info strings.  The key id is the first AC_KEY_ID_LEN / 2
+ * bytes of the AC_HKDF_INFO_KEY_ID output in lower-case hex.  Changing any
+ * of these makes every sealed secret and PIN hash unreadable.
+ */
+#define AC_HKDF_INFO_SEAL	"tokenportal seal v1"
+#define AC_HKDF_INFO_PIN	"tokenportal pin v1"
+#define AC_HKDF_INFO_EVENT	"tokenportal event v1"
+#define AC_HKDF_INFO_KEY_ID	"tokenportal key id v1"
+
 typedef struct ac_keyring ac_keyring;
 
 /*
