@@ -147,7 +147,7 @@ h_tokens_home_get(struct portal_req *r)
 		snprintf(prefix, sizeof(prefix), "Tokens.%zu", i);
 		pages_set_token(r, prefix, &list[i], ac_ctx_now(ac));
 	}
-	portal_set_int(r, "Tokens.count", (long long)n);
+	portal_set_int(r, "TokenCount", (long long)n);
 	portal_set_int(r, "Enroll.max_tokens", o.max_tokens);
 	portal_set_int(r, "Enroll.full", (int)n >= o.max_tokens);
 	portal_set_int(r, "Enroll.totp", (o.types & PAGES_TYPE_TOTP) != 0);
@@ -215,7 +215,7 @@ token_page(struct portal_req *r, const struct ac_token *t, int status)
 	if ((rc = ac_store_event_each(ac_ctx_store(ac), &f, set_event,
 	    &w)) != 0)
 		return rc;
-	portal_set_int(r, "Events.count", w.n);
+	portal_set_int(r, "EventCount", w.n);
 	portal_setf(r, "Page.title", "Token %s", t->serial);
 	portal_set(r, "Page.nav", "tokens");
 	return portal_render(r, status, "token.cs");
