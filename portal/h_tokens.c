@@ -414,6 +414,8 @@ h_token_post(struct portal_req *r)
 		return portal_error(r, 404, "There is no such token.");
 	if (rc != 0)
 		return rc;
+	/* Which form was sent: its errors show next to its own fields. */
+	portal_set(r, "Failed", action);
 	if (action == NULL)
 		rc = portal_error(r, 400, "No action was chosen.");
 	else if (strcmp(action, "rename") == 0)
