@@ -1,0 +1,349 @@
+/*
+ * h_auth.c - sign-in, step-up and sign-out.
+ *
+ * Sign-in checks the directory password (directory.h: search with the
+ * service account, bind as the user).  A user who owns an active token
+ * must then type a code from it (step-up, DESIGN.md 7); a user without one
+ * is let in by the bootstrap (enroll.bootstrap = password) to enroll a
+ * first token.  Attempts are throttled per user and per client address
+ * with counters in the store, shared by every worker.  Unknown user and
+ * wrong password get the same answer.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "ac_error.h"
+#include "check.h"
+#include "config.h"
+#include "directory.h"
+#include "events.h"
+#include "handlers.h"
+#include "log.h"
+#include "request.h"
+#include "session.h"
+#include "store.h"
+
+#define PORTAL_RESOURCE		"portal"	/* resource of the step-up check */
+
+static const char MSG_DENIED[] =
+    "The user name or password is not right.";
+static const char MSG_THROTTLED[] =
+    "Too many failed attempts. Please wait a few minutes and try again.";
+static const char MSG_DIRECTORY_DOWN[] =
+    "The directory service cannot be reached right now, so nobody can sign "
+    "in. Please try again in a few minutes.";
+
+/* --- helpers ---------------------------------------------------------- */
+
+static void
+signin_event(struct portal_req *r, const char *action, const char *user,
+    const char *result, const char *reason)
+{
+	struct ac_who who = portal_who(r);
+	struct ac_event ev;
+	int rc;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.actor = who.actor;
+	ev.action = action;
+	ev.user = user;
+	ev.resource = PORTAL_RESOURCE;
+	ev.source = who.source;
+	ev.result = result;
+	ev.reason = reason;
+	if ((rc = ac_event_log(portal_ac(r), &ev)) != 0)
+		portal_log(PORTAL_LOG_ERR, "cannot log %s event: %s", action,
+		    ac_strerror(rc));
+}
+
+/* Throttle keys: the user name folded to lower case (directories match
+ * names without case), and the client address. */
+static void
+throttle_keys(struct portal_req *r, const char *user, char *ukey,
+    size_t ulen, char *akey, size_t alen)
+{
+	size_t i, n;
+
+	n = (size_t)snprintf(ukey, ulen, "signin-user:%s", user);
+	for (i = 0; i < n && i < ulen; i++)
+		ukey[i] = (char)tolower((unsigned char)ukey[i]);
+	snprintf(akey, alen, "signin-addr:%s", portal_client_addr(r));
+}
+
+/* 1 when either counter is at its limit. */
+static int
+throttled(struct portal_req *r, const char *user)
+{
+	const struct portal_settings *set = portal_req_app(r)->set;
+	ac_ctx *ac = portal_ac(r);
+	char ukey[AC_MAX_THROTTLE_KEY + 1], akey[AC_MAX_THROTTLE_KEY + 1];
+	int nu = 0, na = 0;
+	int64_t now = ac_ctx_now(ac);
+
+	throttle_keys(r, user, ukey, sizeof(ukey), akey, sizeof(akey));
+	if (ac_store_throttle_get(ac_ctx_store(ac), ukey, now,
+	    set->throttle_window, &nu) != 0 ||
+	    ac_store_throttle_get(ac_ctx_store(ac), akey, now,
+	    set->throttle_window, &na) != 0)
+		return 0;	/* a store hiccup must not lock everyone out */
+	return nu >= set->throttle_user || na >= set->throttle_address;
+}
+
+static void
+throttle_hit(struct portal_req *r, const char *user)
+{
+	const struct portal_settings *set = portal_req_app(r)->set;
+	ac_ctx *ac = portal_ac(r);
+	char ukey[AC_MAX_THROTTLE_KEY + 1], akey[AC_MAX_THROTTLE_KEY + 1];
+	int64_t now = ac_ctx_now(ac);
+	int n;
+
+	throttle_keys(r, user, ukey, sizeof(ukey), akey, sizeof(akey));
+	if (ac_store_throttle_hit(ac_ctx_store(ac), ukey, now,
+	    set->throttle_window, &n) != 0 ||
+	    ac_store_throttle_hit(ac_ctx_store(ac), akey, now,
+	    set->throttle_window, &n) != 0)
+		portal_log(PORTAL_LOG_ERR, "cannot count a failed sign-in");
+}
+
+static void
+throttle_clear_user(struct portal_req *r, const char *user)
+{
+	char ukey[AC_MAX_THROTTLE_KEY + 1], akey[AC_MAX_THROTTLE_KEY + 1];
+
+	throttle_keys(r, user, ukey, sizeof(ukey), akey, sizeof(akey));
+	ac_store_throttle_clear(ac_ctx_store(portal_ac(r)), ukey);
+}
+
+/* The worker opens the directory at start; if that failed (bad network at
+ * boot), try again now. */
+static struct ac_directory *
+directory(struct portal_req *r)
+{
+	struct portal_app *app = portal_req_app(r);
+	char err[AC_ERRBUF];
+
+	if (app->dir == NULL &&
+	    ac_directory_new(portal_config(r), &app->dir, err, sizeof(err)) != 0) {
+		portal_log(PORTAL_LOG_ERR, "directory: %s", err);
+		app->dir = NULL;
+	}
+	return app->dir;
+}
+
+static int
+render_login(struct portal_req *r, int status)
+{
+	portal_set(r, "Page.title", "Sign in");
+	portal_set(r, "Page.nav", "login");
+	return portal_render(r, status, "login.cs");
+}
+
+static int
+render_code(struct portal_req *r, int status)
+{
+	portal_set(r, "Page.title", "Enter your code");
+	portal_set(r, "Page.nav", "login");
+	return portal_render(r, status, "login_code.cs");
+}
+
+/* Copies the typed user name without surrounding blanks. */
+static int
+clean_user(const char *in, char *out, size_t outlen)
+{
+	size_t n;
+
+	if (in == NULL)
+		in = "";
+	while (*in == ' ' || *in == '\t')
+		in++;
+	n = strlen(in);
+	while (n > 0 && (in[n - 1] == ' ' || in[n - 1] == '\t'))
+		n--;
+	if (n >= outlen)
+		return -1;
+	memcpy(out, in, n);
+	out[n] = '\0';
+	return (int)n;
+}
+
+/* --- step-up ------------------------------------------------------------ */
+
+/* Checks code for the signed-in (level 0) user; raises the session on
+ * success.  The code itself is never logged or echoed. */
+static int
+step_up(struct portal_req *r, const char *code)
+{
+	const struct ac_session *s = portal_session(r);
+	struct ac_check_result res;
+	char user[AC_MAX_USER + 1];
+	int rc;
+
+	snprintf(user, sizeof(user), "%s", s->user);
+	if (code == NULL || code[0] == '\0') {
+		portal_field_error(r, "code", "Enter the code your token shows.");
+		return render_code(r, 400);
+	}
+	if (throttled(r, user))
+		return portal_error(r, 429, MSG_THROTTLED);
+	memset(&res, 0, sizeof(res));
+	rc = ac_check(portal_ac(r), user, PORTAL_RESOURCE, code,
+	    portal_client_addr(r), &res);
+	if (rc < 0) {
+		portal_log(PORTAL_LOG_ERR, "step-up check for %s: %s", user,
+		    ac_strerror(rc));
+		return portal_error(r, 503, "Codes cannot be checked right now. "
+		    "Please try again in a few minutes.");
+	}
+	if (res.result == AC_RESULT_ACCEPT) {
+		throttle_clear_user(r, user);
+		if ((rc = portal_session_raise(r)) != 0)
+			return rc;
+		return portal_redirect(r, "/");
+	}
+	if (res.result == AC_RESULT_CHALLENGE) {
+		portal_message(r, "ok", res.message[0] ? res.message :
+		    "A code is on its way. Enter it below.");
+		return render_code(r, 200);
+	}
+	throttle_hit(r, user);
+	portal_field_error(r, "code", "That code is not right. Wait for the "
+	    "next code and try again.");
+	return render_code(r, 200);
+}
+
+/* --- password sign-in --------------------------------------------------- */
+
+/* What a wrong password, unknown user or refused account answers. */
+static int
+denied(struct portal_req *r, const char *user, int rc, const char *err)
+{
+	throttle_hit(r, user);
+	signin_event(r, "signin", user, "reject", rc == AC_ERR_ACCOUNT ?
+	    err : "wrong password or unknown user");
+	portal_field_error(r, "password", rc == AC_ERR_ACCOUNT ? err :
+	    MSG_DENIED);
+	return render_login(r, 200);
+}
+
+/* The password was right: start the session at the right level. */
+static int
+signed_in(struct portal_req *r, const struct ac_dir_user *du,
+    const char *code)
+{
+	struct ac_token_filter f = { .owner = du->login, .state = AC_STATE_ACTIVE };
+	int rc, n = 0, level;
+
+	if ((rc = ac_store_token_count(ac_ctx_store(portal_ac(r)), &f, &n)) != 0)
+		return rc;
+	throttle_clear_user(r, du->login);
+	/* With an active token the password alone is not enough; without
+	 * one, enroll.bootstrap = password lets the user enroll a first. */
+	level = n > 0 ? 0 : 1;
+	rc = portal_session_begin(r, du->login, du->display_name, du->email,
+	    (int)du->roles, level);
+	if (rc != 0)
+		return rc;
+	signin_event(r, "signin", du->login, "ok", level ? "password" :
+	    "password, code required");
+	if (level == 0 && code != NULL && code[0] != '\0')
+		return step_up(r, code);
+	return portal_redirect(r, level ? "/" : "/login");
+}
+
+static int
+password_sign_in(struct portal_req *r)
+{
+	const char *password = portal_param(r, "password");
+	struct ac_directory *dir;
+	struct ac_dir_user du;
+	char user[AC_MAX_USER + 1], err[AC_ERRBUF] = "";
+	int rc, ulen;
+
+	ulen = clean_user(portal_param(r, "username"), user, sizeof(user));
+	if (ulen == 0)
+		portal_field_error(r, "username", "Enter your user name.");
+	/* Refused before any bind: some directories take an empty password
+	 * as an anonymous bind that succeeds (RFC 4513 5.1.2). */
+	if (password == NULL || password[0] == '\0')
+		portal_field_error(r, "password", "Enter your password.");
+	if (ulen == 0 || password == NULL || password[0] == '\0')
+		return render_login(r, 400);
+	if (ulen < 0 || strlen(password) > AC_MAX_PASSWORD)
+		return denied(r, ulen < 0 ? "(too long)" : user, AC_ERR_DENIED, "");
+	if (throttled(r, user)) {
+		signin_event(r, "signin", user, "reject", "throttled");
+		return portal_error(r, 429, MSG_THROTTLED);
+	}
+	if ((dir = directory(r)) == NULL)
+		return portal_error(r, 503, MSG_DIRECTORY_DOWN);
+	memset(&du, 0, sizeof(du));
+	rc = ac_directory_authenticate(dir, user, password, &du, err,
+	    sizeof(err));
+	if (rc == 0)
+		return signed_in(r, &du, portal_param(r, "code"));
+	if (rc == AC_ERR_DENIED || rc == AC_ERR_TOO_LONG || rc == AC_ERR_ACCOUNT)
+		return denied(r, user, rc, err);
+	portal_log(PORTAL_LOG_ERR, "sign-in of %s: directory: %s", user,
+	    err[0] ? err : ac_strerror(rc));
+	signin_event(r, "signin", user, "error", rc == AC_ERR_UNAVAILABLE ?
+	    "directory unavailable" : "directory error");
+	return portal_error(r, 503, MSG_DIRECTORY_DOWN);
+}
+
+/* --- handlers ----------------------------------------------------------- */
+
+int
+h_login_get(struct portal_req *r)
+{
+	const struct ac_session *s = portal_session(r);
+
+	if (s != NULL && s->level >= 1)
+		return portal_redirect(r, "/");
+	if (s != NULL)
+		return render_code(r, 200);
+	if (portal_param(r, "expired") != NULL)
+		portal_message(r, "warn", "Your session has ended. Please sign "
+		    "in again.");
+	else if (portal_param(r, "bye") != NULL)
+		portal_message(r, "ok", "You are signed out.");
+	return render_login(r, 200);
+}
+
+int
+h_login_post(struct portal_req *r)
+{
+	const struct ac_session *s = portal_session(r);
+	const char *username = portal_param(r, "username");
+
+	if (s != NULL && s->level == 0 && (username == NULL || !username[0]))
+		return step_up(r, portal_param(r, "code"));
+	return password_sign_in(r);
+}
+
+int
+h_logout_post(struct portal_req *r)
+{
+	const struct ac_session *s = portal_session(r);
+	char user[AC_MAX_USER + 1] = "";
+	int rc;
+
+	if (s != NULL)
+		snprintf(user, sizeof(user), "%s", s->user);
+	if ((rc = portal_session_end(r)) != 0)
+		return rc;
+	if (user[0] != '\0')
+		signin_event(r, "signout", user, "ok", "");
+	return portal_redirect(r, "/login?bye=1");
+}
+
+int
+h_welcome_get(struct portal_req *r)
+{
+	portal_set(r, "Page.title", "My tokens");
+	portal_set(r, "Page.nav", "tokens");
+	return portal_render(r, 200, "welcome.cs");
+}

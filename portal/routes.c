@@ -1,0 +1,19 @@
+/*
+ * routes.c - the portal's routing table (DESIGN.md 6: stable paths).
+ * Order matters only between a "prefix/ *" pattern and an exact path
+ * under the same prefix: the first match wins.
+ */
+#include <stddef.h>
+
+#include "handlers.h"
+#include "router.h"
+
+const struct portal_route portal_routes[] = {
+	{ "/",		PORTAL_USER,	 h_welcome_get,	NULL },
+	{ "/login",	PORTAL_PUBLIC,	 h_login_get,	h_login_post },
+	/* Public so that a stale page's sign-out still ends cleanly. */
+	{ "/logout",	PORTAL_PUBLIC,	 NULL,		h_logout_post },
+};
+
+const size_t portal_routes_count =
+    sizeof(portal_routes) / sizeof(portal_routes[0]);

@@ -1,0 +1,22 @@
+<?cs include!"macros.cs" ?>
+<?cs def:content() ?>
+<section class="card narrow">
+  <h1>Enter your code</h1>
+  <p class="lead">Hello <?cs var:Session.display_name ?>. Your account is protected by a token: open your authenticator app (or look at your token) and type the code it shows now.</p>
+  <form method="post" action="/login" class="stack">
+    <?cs call:csrf() ?>
+    <div class="field<?cs if:Errors.code ?> has-error<?cs /if ?>">
+      <label for="code">Code</label>
+      <input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" maxlength="80" class="code" required autofocus<?cs call:invalid("code") ?>>
+      <?cs call:field_error("code") ?>
+    </div>
+    <button type="submit" class="primary">Continue</button>
+  </form>
+  <form method="post" action="/logout" class="aside">
+    <?cs call:csrf() ?>
+    <button type="submit" class="linklike">Cancel and sign out</button>
+  </form>
+  <p class="hint">No token at hand? The helpdesk can help you sign in.</p>
+</section>
+<?cs /def ?>
+<?cs include!"layout.cs" ?>
