@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <errno.h>
 #include <fcgiapp.h>
@@ -43,6 +44,8 @@ struct portal_req {
 	int				 responded;
 	int				 header_seq;
 };
+
+#define FORM_TYPE "application/x-www-form-urlencoded"
 
 static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t reopen_requested;
@@ -178,8 +181,10 @@ prune_secrets(HDF *node)
 		name = hdf_obj_name(c);
 		if (name != NULL && (strstr(name, "password") != NULL ||
 		    strstr(name, "secret") != NULL || strstr(name, "key") != NULL)) {
-			if (hdf_remove_tree(node, name) != STATUS_OK)
-				portal_log(PORTAL_LOG_ERR, "cannot prune %s", name);
+			NEOERR *err = hdf_remove_tree(node, name);
+
+			if (err != STATUS_OK)
+				log_neo("prune", err);
 			continue;
 		}
 		prune_secrets(c);
@@ -252,6 +257,16 @@ fill_dataset(struct portal_app *app, HDF *hdf)
 	return nerr_pass(base_headers(hdf));
 }
 
+/* Sets a dataset value; a failure (out of memory) is logged. */
+static void
+set_or_log(struct portal_req *r, const char *name, const char *value)
+{
+	NEOERR *err = hdf_set_value(r->hdf, name, value);
+
+	if (err != STATUS_OK)
+		log_neo(name, err);
+}
+
 /* --- accessors (portal.h) ---------------------------------------------- */
 
 const char *
@@ -321,20 +336,10 @@ portal_req_header(struct portal_req *r, const char *key, const char *line)
 	char name[96];
 
 	snprintf(name, sizeof(name), "cgiout.other.%s", key);
-	if (hdf_set_value(r->hdf, name, line) != STATUS_OK)
-		portal_log(PORTAL_LOG_ERR, "cannot set header %s", key);
+	set_or_log(r, name, line);
 }
 
 /* --- response (portal.h) ----------------------------------------------- */
-
-static void
-set_or_log(struct portal_req *r, const char *name, const char *value)
-{
-	NEOERR *err = hdf_set_value(r->hdf, name, value);
-
-	if (err != STATUS_OK)
-		log_neo(name, err);
-}
 
 void
 portal_set(struct portal_req *r, const char *name, const char *value)
@@ -508,9 +513,10 @@ static int
 check_body(struct portal_req *r, const char *method)
 {
 	const char *cl = portal_req_env(r, "CONTENT_LENGTH");
-	const char *ct = hdf_get_value(r->hdf, "CGI.ContentType.Type", NULL);
+	const char *ct = portal_req_env(r, "CONTENT_TYPE");
 	unsigned long long len = 0;
 	char *end;
+	size_t n;
 
 	if (cl != NULL && *cl != '\0') {
 		len = strtoull(cl, &end, 10);
@@ -521,10 +527,15 @@ check_body(struct portal_req *r, const char *method)
 	if (len > AC_MAX_FORM_BODY)
 		return portal_error(r, 413, "The form sent more data than this "
 		    "portal accepts."), 413;
-	if (strcmp(method, "POST") == 0 && len > 0 &&
-	    (ct == NULL || strcasecmp(ct, "application/x-www-form-urlencoded")))
+	if (strcmp(method, "POST") != 0 || len == 0)
+		return 0;
+	/* The media type without parameters ("; charset=UTF-8"), which this
+	 * ClearSilver compares whole (RFC 9110 8.3.1: case-insensitive). */
+	n = ct != NULL ? strcspn(ct, "; \t") : 0;
+	if (n != strlen(FORM_TYPE) || strncasecmp(ct, FORM_TYPE, n) != 0)
 		return portal_error(r, 415, "This kind of form submission is "
 		    "not supported."), 415;
+	set_or_log(r, "CGI.ContentType", FORM_TYPE);
 	return 0;
 }
 
