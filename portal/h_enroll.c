@@ -258,7 +258,7 @@ enroll_post(struct portal_req *r, const char *type, int bit,
 		return enroll_form(r, type, &o, 400);
 	rc = create_pending(r, &o, &spec, serial);
 	if (rc == 1)
-		return enroll_form(r, type, &o, 409);
+		return enroll_form(r, type, &o, 403);
 	if (rc != 0)
 		return rc;
 	snprintf(path, sizeof(path), "/enroll/activate/%s", serial);
@@ -391,7 +391,7 @@ h_enroll_email_post(struct portal_req *r)
 	spec.email = session_email(r);
 	rc = create_pending(r, &o, &spec, serial);
 	if (rc == 1)
-		return email_form(r, &o, 409);
+		return email_form(r, &o, 403);
 	if (rc != 0)
 		return rc;
 	if ((rc = pages_owned_token(r, serial, &t)) != 0)

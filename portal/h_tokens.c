@@ -293,7 +293,7 @@ do_enable(struct portal_req *r, struct ac_token *t, struct ac_who *who,
 	if (rc == AC_ERR_STATE) {
 		portal_message(r, "warn", "A token waiting for activation "
 		    "cannot be enabled or disabled.");
-		return token_page(r, t, 409);
+		return token_page(r, t, 400);
 	}
 	if (rc != 0)
 		return rc;
@@ -334,7 +334,7 @@ do_test(struct portal_req *r, struct ac_token *t, struct ac_who *who)
 	if (rc == AC_ERR_STATE) {
 		portal_field_error(r, "code", "Only an active token can be "
 		    "tested.");
-		return token_page(r, t, 409);
+		return token_page(r, t, 400);
 	}
 	if (rc != 0)
 		return rc;
