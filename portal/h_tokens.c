@@ -187,15 +187,25 @@ set_event(const struct ac_event_row *e, void *arg)
 	return 0;
 }
 
-/* 1 when the portal's resource policy asks for token PINs. */
+/*
+ * 1 when token PINs are in use: the policy of the portal's own sign-in
+ * ("portal") or the default policy other resources inherit asks for the
+ * token PIN (check.h).  A deployment that signs in to the portal without a
+ * PIN may still want PINs for its VPN.
+ */
 static int
 pin_allowed(struct portal_req *r)
 {
+	static const char *const names[] = { "portal", "default" };
 	struct ac_resource_policy pol;
+	size_t i;
 
-	if (ac_resource_policy(portal_ac(r), "portal", &pol, NULL, 0) != 0)
-		return 0;
-	return pol.pin_mode == AC_PIN_TOKEN;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (ac_resource_policy(portal_ac(r), names[i], &pol, NULL,
+		    0) == 0 && pol.pin_mode == AC_PIN_TOKEN)
+			return 1;
+	}
+	return 0;
 }
 
 /* Fills the dataset of the token page and renders it with status. */
