@@ -33,11 +33,11 @@ work; if the first code is refused, enroll again with the recommended settings.<
       <?cs if:Token.type == "totp" ?><em>time-based</em><?cs else ?><em>counter-based</em><?cs /if ?>
       and the key below (spaces do not matter).</li>
     </ul>
-    <dl class="secret">
+    <dl class="secret-box">
       <dt>Setup key (Base32)</dt>
-      <dd><code id="secret-base32" class="secret-value"><?cs var:Enroll.secret_base32 ?></code></dd>
+      <dd><code id="secret-base32" class="secret"><?cs var:Enroll.secret_base32 ?></code></dd>
       <dt>Same key in hex <span class="muted">(for hardware and some tools)</span></dt>
-      <dd><code id="secret-hex" class="secret-value small"><?cs var:Enroll.secret_hex ?></code></dd>
+      <dd><code id="secret-hex" class="secret small"><?cs var:Enroll.secret_hex ?></code></dd>
       <dt>Settings</dt>
       <dd><?cs var:Token.algorithm ?>, <?cs var:Token.digits ?> digits<?cs if:Token.type == "totp" ?>, <?cs var:Token.period ?> seconds<?cs else ?>, counter starts at 0<?cs /if ?></dd>
     </dl>
@@ -51,7 +51,7 @@ work; if the first code is refused, enroll again with the recommended settings.<
   <form method="post" action="/enroll/activate/<?cs var:Token.serial ?>" class="row">
     <?cs call:csrf() ?>
     <?cs call:code_input("code", "code", "Code from your app", Token.digits, 1) ?>
-    <button type="submit">Activate</button>
+    <button type="submit" class="primary">Activate</button>
   </form>
 </section>
 <?cs /def ?>

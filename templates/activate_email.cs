@@ -10,7 +10,7 @@
   <form method="post" action="/enroll/activate/<?cs var:Token.serial ?>" class="row">
     <?cs call:csrf() ?>
     <?cs call:code_input("code", "code", "Code from the mail", Token.digits, 1) ?>
-    <button type="submit">Activate</button>
+    <button type="submit" class="primary">Activate</button>
   </form>
   <form method="post" action="/enroll/activate/<?cs var:Token.serial ?>" class="resend">
     <?cs call:csrf() ?>

@@ -38,7 +38,7 @@
       </div>
     </details>
     <div class="buttons">
-      <button type="submit">Continue</button>
+      <button type="submit" class="primary">Continue</button>
       <a class="button secondary" href="/">Cancel</a>
     </div>
   </form>

@@ -42,7 +42,7 @@ when you can.</p>
     </div>
     <?cs call:choice_select("digits", "Code length") ?>
     <div class="buttons">
-      <button type="submit">Send me a code</button>
+      <button type="submit" class="primary">Send me a code</button>
       <a class="button secondary" href="/">Cancel</a>
     </div>
   </form>

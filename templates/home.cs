@@ -13,7 +13,7 @@
 </section>
 <?cs else ?>
 <section class="card">
-  <table class="tokens" id="tokens">
+  <table class="tokens responsive" id="tokens">
     <caption class="sr-only">Your tokens</caption>
     <thead>
       <tr><th scope="col">Token</th><th scope="col">Type</th>

@@ -1,6 +1,6 @@
 <?cs # pages_macros.cs - macros of the token pages (home, token, enroll,
      activate).  Included after macros.cs and before a page's defs. ?>
-<?cs def:status_badge(s) ?><span class="badge badge-<?cs var:s ?>"><?cs
+<?cs def:status_badge(s) ?><span class="badge <?cs var:s ?>"><?cs
   if:s == "pending" ?>Waiting for activation<?cs
   elif:s == "active" ?>Active<?cs
   elif:s == "disabled" ?>Disabled<?cs

@@ -61,7 +61,7 @@
         placeholder="e.g. Work phone"<?cs if:Errors.description ?> aria-invalid="true" aria-describedby="description-error"<?cs /if ?>>
       <?cs call:field_error("description") ?>
     </div>
-    <button type="submit">Save</button>
+    <button type="submit" class="primary">Save</button>
   </form>
 </section>
 
@@ -73,7 +73,7 @@
     <?cs call:csrf() ?>
     <input type="hidden" name="action" value="test">
     <?cs call:code_input("test-code", "code", "Code", Token.digits, Failed == "test") ?>
-    <button type="submit">Test</button>
+    <button type="submit" class="primary">Test</button>
   </form>
 </section>
 
@@ -87,7 +87,7 @@
     <input type="hidden" name="action" value="resync">
     <?cs call:code_input("resync-code", "code", "First code", Token.digits, Failed == "resync") ?>
     <?cs call:code_input("resync-code2", "code2", "Next code", Token.digits, Failed == "resync") ?>
-    <button type="submit">Resynchronise</button>
+    <button type="submit" class="primary">Resynchronise</button>
   </form>
 </section>
 <?cs /if ?>
@@ -110,7 +110,7 @@
       <input id="pin2" name="pin2" type="password" autocomplete="new-password" minlength="4" maxlength="64"<?cs if:Errors.pin2 ?> aria-invalid="true" aria-describedby="pin2-error"<?cs /if ?>>
       <?cs call:field_error("pin2") ?>
     </div>
-    <button type="submit">Save PIN</button>
+    <button type="submit" class="primary">Save PIN</button>
   </form>
   <?cs if:Token.has_pin == 1 ?><?cs call:action_form("pin_clear", "Remove the PIN", "secondary") ?><?cs /if ?>
 </section>
@@ -120,7 +120,7 @@
 <section class="card">
   <h2>Manage</h2>
   <div class="buttons"><?cs
-    if:Token.status == "disabled" ?><?cs call:action_form("enable", "Enable", "") ?><?cs
+    if:Token.status == "disabled" ?><?cs call:action_form("enable", "Enable", "primary") ?><?cs
     elif:Token.status == "active" || Token.status == "locked" ?><?cs call:action_form("disable", "Disable", "secondary") ?><?cs
     /if ?><?cs if:Confirm.delete != 1 ?><?cs call:action_form("delete", "Delete…", "danger") ?><?cs /if ?>
   </div>
@@ -131,7 +131,7 @@
 <section class="card">
   <h2>Recent activity</h2>
   <?cs if:EventCount == 0 ?><p class="muted">Nothing yet.</p><?cs else ?>
-  <table class="events" id="events">
+  <table class="events responsive" id="events">
     <thead><tr><th scope="col">When</th><th scope="col">What</th><th scope="col">Result</th><th scope="col">By</th><th scope="col">From</th></tr></thead>
     <tbody><?cs each:e = Events ?>
       <tr><td data-label="When"><?cs var:e.time ?></td><td data-label="What"><?cs var:e.action ?></td>
