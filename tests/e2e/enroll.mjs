@@ -134,7 +134,13 @@ async function main() {
   let stop = false;
   for (const [name, fn] of steps) {
     if (stop) { notOk(name, 'skipped after an earlier failure'); continue; }
-    try { await fn(); ok(name); } catch (e) { notOk(name, e); stop = true; }
+    try { await fn(); ok(name); } catch (e) {
+      notOk(name, e);
+      stop = true;
+      console.log('# at ' + page.url());
+      await page.screenshot({ path: path.join(artifacts, `failure-${n}.png`), fullPage: true })
+        .catch(() => {});
+    }
   }
   await context.close();
   rmSync(profile, { recursive: true, force: true });
