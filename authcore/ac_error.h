@@ -30,6 +30,7 @@ enum ac_err {
 	AC_ERR_DENIED		= -18,	/* credentials refused */
 	AC_ERR_UNAVAILABLE	= -19,	/* a server (directory, SMTP) is unreachable */
 	AC_ERR_LIMIT		= -20,	/* a policy limit (max tokens, throttle) hit */
+	AC_ERR_ACCOUNT		= -21,	/* directory account disabled/expired/must change password */
 };
 
 /* A static, human-readable sentence for an AC_ERR_* code (never NULL). */

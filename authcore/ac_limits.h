@@ -31,6 +31,8 @@
 #define AC_MAX_CONFIG_FILE	(1024 * 1024)	/* HDF config file, bytes */
 #define AC_MAX_TXID		64	/* challenge transaction id */
 #define AC_MAX_THROTTLE_KEY	(AC_MAX_USER + 64)	/* sign-in throttle key */
+#define AC_MAX_DN		1024	/* directory entry DN */
+#define AC_MAX_DISPLAY_NAME	256	/* display name shown in the portal */
 #define AC_ERRBUF		256	/* size of error detail buffers */
 
 #endif

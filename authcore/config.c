@@ -252,17 +252,53 @@ check_structure(const char *text, size_t len, const char *file, char *err,
 	return 0;
 }
 
-/* Turns a ClearSilver error into err and frees it. */
+/*
+ * Turns a ClearSilver error into err and frees it.  ClearSilver's parse
+ * errors quote the rest of the offending line ("Misformed attribute
+ * specification: -] = VALUE"), and the value may be a password.  So only
+ * the line number and one of the fixed phrases below are passed on; any
+ * other message becomes a generic one.
+ */
 static int
 neo_fail(NEOERR **nerr, const char *file, int code, char *err, size_t errlen)
 {
-	STRING s;
+	static const char *const phrases[] = {
+		"Misformed attribute specification",
+		"Trailing garbage on line following }",
+		"No multi-assignment terminator given",
+		"Unable to parse line",
+		"Unable to allocate memory",
+	};
+	const NEOERR *e = *nerr;
+	const char *desc = "", *what = "ClearSilver cannot read it";
+	const char *close;
+	char where[32] = "";
+	size_t i;
+	int line;
 
-	string_init(&s);
-	nerr_error_string(*nerr, &s);
-	set_err(err, errlen, "%s: %s", shown_name(file),
-	    s.buf != NULL ? s.buf : "ClearSilver error");
-	string_clear(&s);
+	/* The innermost error carries the description; the others only
+	 * say where it was passed on. */
+	while (e != STATUS_OK && e != INTERNAL_ERR && e->error == NERR_PASS)
+		e = e->next;
+	if (e != STATUS_OK && e != INTERNAL_ERR)
+		desc = e->desc;
+	/* "[<string>:LINE] phrase...": keep the line number. */
+	if (desc[0] == '[' && (close = strchr(desc, ']')) != NULL) {
+		const char *colon = close;
+
+		while (colon > desc && *colon != ':')
+			colon--;
+		if (*colon == ':' && sscanf(colon + 1, "%d]", &line) == 1)
+			snprintf(where, sizeof(where), ":%d", line);
+		desc = close + 1;
+	}
+	while (*desc == ' ')
+		desc++;
+	for (i = 0; i < sizeof(phrases) / sizeof(phrases[0]); i++)
+		if (strncmp(desc, phrases[i], strlen(phrases[i])) == 0)
+			what = phrases[i];
+	set_err(err, errlen, "%s%s: %s (ClearSilver)", shown_name(file), where,
+	    what);
 	nerr_ignore(nerr);
 	return code;
 }
@@ -368,6 +404,9 @@ read_config_file(const char *path, char **text, size_t *len, char *err,
 out:
 	if (fd >= 0)
 		close(fd);
+	/* Even a refused file may hold a bind password. */
+	if (buf != NULL)
+		ac_wipe(buf, got);
 	free(buf);
 	return r;
 }

@@ -26,6 +26,7 @@ ac_strerror(int err)
 	case AC_ERR_DENIED:		return "access denied";
 	case AC_ERR_UNAVAILABLE:	return "service unavailable";
 	case AC_ERR_LIMIT:		return "limit reached";
+	case AC_ERR_ACCOUNT:		return "directory account unusable";
 	}
 	return "unknown error";
 }

@@ -723,6 +723,9 @@ read_password_file(struct ac_mail *m, const char *path, char *err,
 		set_err(err, errlen, "cannot read smtp.password_file %s", path);
 		return AC_ERR_IO;
 	}
+	/* Unbuffered: stdio's own buffer would keep a copy of the password
+	 * that fclose frees without wiping. */
+	setvbuf(f, NULL, _IONBF, 0);
 	n = fread(buf, 1, sizeof(buf) - 1, f);
 	if (ferror(f)) {
 		set_err(err, errlen, "cannot read smtp.password_file %s", path);

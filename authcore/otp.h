@@ -53,7 +53,8 @@ int ac_otp_digits(const ac_otp *o);
 /*
  * The HOTP value for a counter, as a NUL-terminated decimal string of
  * exactly ac_otp_digits() characters (leading zeros kept) in code, which
- * must hold at least AC_MAX_CODE + 1 bytes.  Returns 0 or AC_ERR_CRYPTO.
+ * must hold at least ac_otp_digits() + 1 bytes.  Returns 0, AC_ERR_INVALID
+ * (NULL argument or codelen too small) or AC_ERR_CRYPTO.
  */
 int ac_otp_hotp(ac_otp *o, uint64_t counter, char *code, size_t codelen);
 

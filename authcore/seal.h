@@ -66,16 +66,18 @@ const char *ac_keyring_key_id(const ac_keyring *k);
 /*
  * Seals n bytes for the token `serial`.  Writes nonce || ciphertext || tag
  * (n + AC_SEAL_OVERHEAD bytes) to out and the length to *outn.
- * Returns 0, AC_ERR_TOO_LONG (out too small) or AC_ERR_CRYPTO.
+ * Returns 0, AC_ERR_INVALID (a NULL argument), AC_ERR_TOO_LONG (out too
+ * small) or AC_ERR_CRYPTO; on AC_ERR_CRYPTO all of out is wiped.
  */
 int ac_seal(const ac_keyring *k, const char *serial, const uint8_t *in,
     size_t n, uint8_t *out, size_t outlen, size_t *outn);
 
 /*
  * Opens a blob sealed by ac_seal for the same serial under key `key_id`.
- * Returns 0 with the plaintext in out (caller wipes it), AC_ERR_KEY (no key
- * with that id), AC_ERR_TAMPERED (blob, serial or key do not match) or
- * AC_ERR_TOO_LONG.
+ * Returns 0 with the plaintext in out (caller wipes it), AC_ERR_INVALID (a
+ * NULL argument), AC_ERR_KEY (no key with that id), AC_ERR_TAMPERED (blob,
+ * serial or key do not match; out is wiped), AC_ERR_TOO_LONG or
+ * AC_ERR_CRYPTO.
  */
 int ac_unseal(const ac_keyring *k, const char *key_id, const char *serial,
     const uint8_t *in, size_t n, uint8_t *out, size_t outlen, size_t *outn);

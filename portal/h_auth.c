@@ -331,12 +331,13 @@ h_logout_post(struct portal_req *r)
 	char user[AC_MAX_USER + 1] = "";
 	int rc;
 
-	if (s != NULL)
+	/* Logged first, while the event's actor is still the user. */
+	if (s != NULL) {
 		snprintf(user, sizeof(user), "%s", s->user);
+		signin_event(r, "signout", user, "ok", "");
+	}
 	if ((rc = portal_session_end(r)) != 0)
 		return rc;
-	if (user[0] != '\0')
-		signin_event(r, "signout", user, "ok", "");
 	return portal_redirect(r, "/login?bye=1");
 }
 

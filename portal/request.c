@@ -41,6 +41,8 @@ struct portal_req {
 	char				 path[PORTAL_MAX_PATH];
 	char				 actor[AC_MAX_ACTOR + 16];
 	struct portal_sess		 sess;
+	int				 nul_seen;	/* "%00" in the body */
+	char				 tail[2];	/* last body bytes read */
 	int				 responded;
 	int				 header_seq;
 };
@@ -52,40 +54,66 @@ static volatile sig_atomic_t reopen_requested;
 
 /* --- cgiwrap emulation (STACK.md: exact return conventions) ----------- */
 
-/* Returns the bytes read, 0 at the end of the body. */
+/* Does "%00" occur in tail[2] followed by buf[n]? */
+static int
+has_nul_escape(const char tail[2], const char *buf, int n)
+{
+	char joint[4] = { tail[0], tail[1], n > 0 ? buf[0] : 0,
+	    n > 1 ? buf[1] : 0 };
+	int i;
+
+	for (i = 0; i + 2 < 4; i++)
+		if (joint[i] == '%' && joint[i + 1] == '0' && joint[i + 2] == '0')
+			return 1;
+	for (i = 0; i + 2 < n; i++)
+		if (buf[i] == '%' && buf[i + 1] == '0' && buf[i + 2] == '0')
+			return 1;
+	return 0;
+}
+
+/*
+ * Returns the bytes read, 0 at the end of the body.  Also notes an
+ * escaped NUL: ClearSilver decodes "alice%00x" to a C string "alice", so
+ * the program would act on something other than what was sent.
+ */
 static int
 emu_read(void *data, char *buf, int len)
 {
-	FCGX_Request *fr = data;
-	int n = FCGX_GetStr(buf, len, fr->in);
+	struct portal_req *r = data;
+	int n = FCGX_GetStr(buf, len, r->fr->in);
 
-	return n < 0 ? -1 : n;
+	if (n <= 0)
+		return n < 0 ? -1 : 0;
+	r->nul_seen |= has_nul_escape(r->tail, buf, n);
+	r->tail[0] = n > 1 ? buf[n - 2] : r->tail[1];
+	r->tail[1] = buf[n - 1];
+	return n;
 }
 
 /* Returns 0 on success: cgiwrap treats any other value as an error. */
 static int
 emu_writef(void *data, const char *fmt, va_list ap)
 {
-	FCGX_Request *fr = data;
+	struct portal_req *r = data;
 
-	return FCGX_VFPrintF(fr->out, fmt, ap) < 0 ? -1 : 0;
+	return FCGX_VFPrintF(r->fr->out, fmt, ap) < 0 ? -1 : 0;
 }
 
 /* Must return exactly len on success. */
 static int
 emu_write(void *data, const char *buf, int len)
 {
-	FCGX_Request *fr = data;
+	struct portal_req *r = data;
 
-	return FCGX_PutStr(buf, len, fr->out);
+	return FCGX_PutStr(buf, len, r->fr->out);
 }
 
 /* ClearSilver frees the value: hand out a malloc'd copy. */
 static char *
 emu_getenv(void *data, const char *name)
 {
-	FCGX_Request *fr = data;
-	const char *v = FCGX_GetParam(name, fr->envp);
+	struct portal_req *r = data;
+	const char *v = FCGX_GetParam(name, r->fr->envp);
 
 	return v != NULL ? strdup(v) : NULL;
 }
@@ -100,7 +128,7 @@ emu_putenv(void *data, const char *k, const char *v)
 static int
 emu_iterenv(void *data, int x, char **k, char **v)
 {
-	FCGX_Request *fr = data;
+	FCGX_Request *fr = ((struct portal_req *)data)->fr;
 	const char *e, *eq;
 	int i;
 
@@ -619,7 +647,8 @@ route_and_call(struct portal_req *r, const char *method)
 static void
 dispatch(struct portal_req *r)
 {
-	const char *method;
+	static const char no_tail[2] = { 0, 0 };
+	const char *method, *q;
 	NEOERR *err;
 
 	method = hdf_get_value(r->hdf, "CGI.RequestMethod", "GET");
@@ -632,6 +661,12 @@ dispatch(struct portal_req *r)
 	if ((err = cgi_parse(r->cgi)) != STATUS_OK) {
 		log_neo("cgi_parse", err);
 		portal_error(r, 400, "The form could not be read.");
+		return;
+	}
+	q = portal_req_env(r, "QUERY_STRING");
+	if (r->nul_seen || (q != NULL && has_nul_escape(no_tail, q, (int)strlen(q)))) {
+		portal_error(r, 400, "The form contained a character that is "
+		    "not allowed.");
 		return;
 	}
 	if (portal_session_load(r) != 0) {
@@ -657,7 +692,7 @@ handle(struct portal_app *app, FCGX_Request *fr)
 	}
 	r->app = app;
 	r->fr = fr;
-	cgiwrap_init_emu(fr, emu_read, emu_writef, emu_write, emu_getenv,
+	cgiwrap_init_emu(r, emu_read, emu_writef, emu_write, emu_getenv,
 	    emu_putenv, emu_iterenv);
 	err = hdf_init(&hdf);
 	if (err == STATUS_OK && (err = fill_dataset(app, hdf)) != STATUS_OK)
@@ -724,6 +759,12 @@ portal_serve(struct portal_app *app, int listen_fd)
 			break;
 		n = FCGX_Accept_r(&fr);
 		block_signals(SIG_BLOCK);
+		/* SIGHUP restarts accept(): re-open before serving, so the
+		 * first request after a log rotation lands in the new file. */
+		if (reopen_requested) {
+			reopen_requested = 0;
+			portal_log_reopen();
+		}
 		if (n < 0) {
 			if (stop_requested)
 				break;

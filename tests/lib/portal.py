@@ -173,7 +173,7 @@ class Client:
         if csrf is True:
             token = self.csrf_from(self.last.body) if self.last else None
             if token is None:
-                token = self.csrf_from(self.get(path).body)
+                token = self.csrf_from(self.get(path, follow=True).body)
             items.append(("csrf", token or ""))
         elif csrf:
             items.append(("csrf", csrf))
@@ -190,7 +190,7 @@ class Client:
     def login(self, user, password, code=None):
         """Signs in from a fresh GET /login; with code, answers the step-up
         page too.  Returns the last response (a 303 to / on success)."""
-        self.get("/login")
+        self.get("/login", follow=True)   # "/" when already signed in
         r = self.post("/login", {"username": user, "password": password})
         if code is not None and r.status == 303 and r.header("Location") == "/login":
             self.get("/login")
@@ -207,8 +207,11 @@ class Client:
 
 class Portal:
     def __init__(self, config=None, workers=2, smtp=False, cookie_secure=1,
-                 workdir=None):
+                 workdir=None, port=None, smtp_out=None, keep_store=False):
         self.extra = dict(config or {})
+        self.fixed_port = port          # nginx's port; None: a free one
+        self.smtp_out = smtp_out        # print each mail there (the demo)
+        self.keep_store = keep_store    # reuse an existing key and store
         self.workers = workers
         self.want_smtp = smtp
         self.cookie_secure = cookie_secure
@@ -245,7 +248,7 @@ class Portal:
             self.slapd = Slapd(os.path.join(self.workdir, "slapd")).start()
             if self.want_smtp:
                 from smtpsink import SmtpSink
-                self.smtp = SmtpSink()
+                self.smtp = SmtpSink(out=self.smtp_out)
                 self.smtp.start()
             self.write_config()
             self.init_store()
@@ -282,7 +285,8 @@ class Portal:
         }
         if self.smtp:
             v["smtp.url"] = "smtp://127.0.0.1:%d" % self.smtp.port
-            v["smtp.from"] = "Token portal <tokens@example.org>"
+            v["smtp.from"] = "tokens@example.org"
+            v["smtp.from_name"] = "Token portal"
         v.update(self.extra)
         return {k: x for k, x in v.items() if x is not None}
 
@@ -295,6 +299,9 @@ class Portal:
     def init_store(self):
         """Creates the master key and the store: `tokenctl init` when it
         is built, else a throw-away program calling ac_ctx_init()."""
+        if self.keep_store and os.path.exists(self.key_path) and \
+                os.path.exists(self.store_path):
+            return
         tokenctl = os.path.join(self.build, "tokenctl")
         if os.access(tokenctl, os.X_OK):
             r = subprocess.run([tokenctl, "-c", self.conf_path, "init"],
@@ -377,8 +384,8 @@ http {{
 
     def start_nginx(self):
         os.makedirs(os.path.join(self.nginx_dir, "tmp"), exist_ok=True)
-        for attempt in range(5):
-            self.port = free_port()
+        for attempt in range(1 if self.fixed_port else 5):
+            self.port = self.fixed_port or free_port()
             conf = os.path.join(self.nginx_dir, "nginx.conf")
             with open(conf, "w") as f:
                 f.write(self.nginx_conf())
@@ -397,7 +404,8 @@ http {{
                 return
             self._stop_proc(self.nginx, signal.SIGQUIT)
             self.nginx = None
-        raise RuntimeError("nginx did not start; see %s/error.log" % self.nginx_dir)
+        raise RuntimeError("nginx did not start on 127.0.0.1:%d (port taken?); "
+                           "see %s/error.log" % (self.port, self.nginx_dir))
 
     # -- helpers for tests ------------------------------------------------------
 
@@ -419,8 +427,8 @@ http {{
     def sql(self, query):
         """Runs one SQL statement on the store with the sqlite3 shell."""
         r = subprocess.run(["sqlite3", "-cmd", ".timeout 5000",
-                            self.store_path, query],
-                           capture_output=True, text=True)
+                            self.store_path, query], capture_output=True,
+                           encoding="utf-8", errors="replace")
         if r.returncode != 0:
             raise RuntimeError("sqlite3: " + r.stderr.strip())
         return r.stdout
@@ -476,8 +484,21 @@ http {{
             self.proc.wait(5)
             raise RuntimeError("tokenportal did not stop on SIGTERM")
 
+    def _stop_stray_nginx(self):
+        """An nginx this harness started but lost track of (a test that
+        restarted it, say) still has its pid file under nginx_dir."""
+        try:
+            with open(os.path.join(self.nginx_dir, "nginx.pid")) as f:
+                pid = int(f.read().strip())
+            with open("/proc/%d/cmdline" % pid, "rb") as f:
+                if self.nginx_dir.encode() in f.read():
+                    os.kill(pid, signal.SIGTERM)
+        except (OSError, ValueError):
+            pass
+
     def stop(self):
         for step in (lambda: self._stop_proc(self.nginx, signal.SIGQUIT),
+                     self._stop_stray_nginx,
                      self.stop_portal,
                      lambda: self._stop_proc(self.proc, signal.SIGKILL),
                      lambda: self.smtp and self.smtp.stop(),

@@ -19,9 +19,34 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
+#include <malloc.h>
+
 #include "ac_error.h"
 #include "ac_limits.h"
 #include "config.h"
+
+/*
+ * A free() that looks into every block freed while `watch` is set, so a
+ * test can see that a secret from the config file was wiped before its
+ * memory went back to the allocator.  glibc's __libc_free does the work.
+ * Under valgrind, which replaces free() itself, the check sees nothing.
+ */
+extern void __libc_free(void *);
+void free(void *);
+
+static const char	*watch;
+static int		 watch_seen;
+
+void
+free(void *p)
+{
+	if (p != NULL && watch != NULL &&
+	    memmem(p, malloc_usable_size(p), watch, strlen(watch)) != NULL)
+		watch_seen = 1;
+	__libc_free(p);
+}
 
 static const char sample[] =
     "# tokenportal test config\n"
@@ -332,6 +357,12 @@ test_bad_lines(void **state)
 	assert_null(strstr(err, "hunter2"));
 	/* What only ClearSilver catches still comes back as a config error. */
 	expect_parse_error("a = 1\nb [-] = 2\n", "config: ", "attribute");
+	/* ClearSilver's own message quotes the rest of the line; that text
+	 * (here a password) must not reach ours. */
+	assert_int_equal(ac_config_parse("directory.bind_password [-] = "
+	    "hunter2\n", NULL, &c, err, sizeof(err)), AC_ERR_CONFIG);
+	assert_non_null(strstr(err, "attribute"));
+	assert_null(strstr(err, "hunter2"));
 	/* Comments that merely start like an include are comments. */
 	assert_int_equal(ac_config_parse("#included below\n  # x {\na = 1\n",
 	    NULL, &c, err, sizeof(err)), 0);
@@ -441,6 +472,36 @@ test_file_errors_and_size(void **state)
 	free(big);
 }
 
+/* A file refused for its size may still hold a password: what was read of
+ * it is wiped before it is freed. */
+static void
+test_oversized_file_wiped(void **state)
+{
+	struct fixture *f = *state;
+	static const char secret[] = "pw-9f3c2a7e5b1d";
+	char path[128], err[AC_ERRBUF] = "";
+	size_t n = AC_MAX_CONFIG_FILE + 1;
+	ac_config *c = NULL;
+	char *big = malloc(n);
+
+	assert_non_null(big);
+	memset(big, '\n', n);
+	memcpy(big, "directory.bind_password = ", 26);
+	memcpy(big + 26, secret, sizeof(secret) - 1);
+	snprintf(path, sizeof(path), "%s/big.hdf", f->dir);
+	write_text(path, big, n);
+	OPENSSL_cleanse(big, n);
+	free(big);
+
+	watch = secret;
+	watch_seen = 0;
+	assert_int_equal(ac_config_load(path, &c, err, sizeof(err)),
+	    AC_ERR_TOO_LONG);
+	watch = NULL;
+	assert_null(c);
+	assert_false(watch_seen);
+}
+
 int
 main(void)
 {
@@ -457,6 +518,7 @@ main(void)
 		T(test_nul_byte),
 		T(test_relative_paths),
 		T(test_file_errors_and_size),
+		T(test_oversized_file_wiped),
 	};
 #undef T
 

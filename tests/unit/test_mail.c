@@ -27,11 +27,33 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <malloc.h>
 
 #include "ac_error.h"
 #include "ac_limits.h"
 #include "config.h"
 #include "mail.h"
+
+/*
+ * A free() that looks into every block freed while `watch` is set, so a
+ * test can see that a password was wiped before its memory went back to
+ * the allocator (glibc's __libc_free does the work; under valgrind, which
+ * replaces free() itself, the check sees nothing).
+ */
+extern void __libc_free(void *);
+void free(void *);
+
+static const char	*watch;
+static int		 watch_seen;
+
+void
+free(void *p)
+{
+	if (p != NULL && watch != NULL &&
+	    memmem(p, malloc_usable_size(p), watch, strlen(watch)) != NULL)
+		watch_seen = 1;
+	__libc_free(p);
+}
 
 #define FROM	"portal@example.org"
 #define ALICE	"alice@example.org"
@@ -576,6 +598,30 @@ auth_with_password_file(void **state)
 	ac_mail_free(m);
 }
 
+/* Reading smtp.password_file leaves no copy of the password in freed
+ * memory (stdio's buffer included). */
+static void
+password_file_leaves_no_copy(void **state)
+{
+	static const char	 pw[] = "pw-4e7a91c03d";
+	char			 err[AC_ERRBUF] = "", path[128];
+	FILE			*f;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/leak.pw", tmpdir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "%s\n", pw);
+	fclose(f);
+	watch = pw;
+	watch_seen = 0;
+	assert_int_equal(mailer_error("smtp.url = smtp://127.0.0.1\n"
+	    "smtp.from = " FROM "\nsmtp.username = u\n"
+	    "smtp.password_file = leak.pw\n", err, sizeof(err)), 0);
+	watch = NULL;
+	assert_false(watch_seen);
+}
+
 static void
 missing_or_bad_settings(void **state)
 {
@@ -650,6 +696,7 @@ main(void)
 		cmocka_unit_test(server_down_is_a_clear_error),
 		cmocka_unit_test(starttls_required_but_not_offered_fails),
 		cmocka_unit_test(auth_with_password_file),
+		cmocka_unit_test(password_file_leaves_no_copy),
 		cmocka_unit_test(missing_or_bad_settings),
 	};
 
