@@ -6,10 +6,16 @@
 #include <stddef.h>
 
 #include "handlers.h"
+#include "pages.h"
 #include "router.h"
 
 const struct portal_route portal_routes[] = {
-	{ "/",		PORTAL_USER,	 h_welcome_get,	NULL },
+	{ "/",		PORTAL_USER,	 h_tokens_home_get, NULL },
+	{ "/tokens/*",	PORTAL_USER,	 h_token_get,	h_token_post },
+	{ "/enroll/totp", PORTAL_USER,	 h_enroll_totp_get, h_enroll_totp_post },
+	{ "/enroll/hotp", PORTAL_USER,	 h_enroll_hotp_get, h_enroll_hotp_post },
+	{ "/enroll/email", PORTAL_USER,	 h_enroll_email_get, h_enroll_email_post },
+	{ "/enroll/activate/*", PORTAL_USER, h_activate_get, h_activate_post },
 	{ "/login",	PORTAL_PUBLIC,	 h_login_get,	h_login_post },
 	/* Public so that a stale page's sign-out still ends cleanly. */
 	{ "/logout",	PORTAL_PUBLIC,	 NULL,		h_logout_post },

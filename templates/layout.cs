@@ -6,6 +6,7 @@
 <meta name="referrer" content="no-referrer">
 <title><?cs var:Page.title ?> – <?cs var:Config.issuer ?></title>
 <link rel="stylesheet" href="/static/style.css">
+<link rel="stylesheet" href="/static/pages.css">
 </head>
 <body>
 <a class="skip" href="#main">Skip to the content</a>
