@@ -249,7 +249,9 @@ match_hotp(ac_otp *o, const struct ac_token *t, const char *code, int window,
 
 	for (i = 0; i <= window; i++) {
 		c = t->counter + (uint64_t)i;
-		if (c < t->counter)		/* wrapped */
+		/* The store keeps counters up to INT64_MAX: the code at the
+		 * last one can never move the counter past it. */
+		if (c >= (uint64_t)INT64_MAX)
 			break;
 		if (code_at(o, c, code, &e)) {
 			*next = c + 1;
@@ -864,7 +866,7 @@ resync_hotp(ac_otp *o, const struct ac_token *t, const struct code_pair *p,
 
 	for (i = 0; i <= window; i++) {
 		c = t->counter + (uint64_t)i;
-		if (c + 1 < t->counter)		/* wrapped */
+		if (c >= (uint64_t)INT64_MAX - 1)	/* see match_hotp */
 			break;
 		if (code_at(o, c, p->code1, &e) &&
 		    code_at(o, c + 1, p->code2, &e)) {

@@ -200,6 +200,27 @@ totp_drift_bounded(void **state)
 	fx_free(fx);
 }
 
+/* The store keeps counters up to INT64_MAX; the last counter cannot be
+ * accepted (nothing is left to move to), and trying must be a plain
+ * REJECT, not an error. */
+static void
+hotp_counter_at_the_top(void **state)
+{
+	struct fixture *fx = *state;
+	char code[AC_MAX_CODE + 1];
+
+	fx_add(fx, "H1", AC_TOKEN_HOTP, "carol", fx_rfc_secret, 20,
+	    AC_ALGO_SHA1, 6);
+	fx_sql(fx, "UPDATE tokens SET counter = 9223372036854775806;");
+	fx_hotp(fx_rfc_secret, 20, AC_ALGO_SHA1, 6, INT64_MAX - 1, code);
+	assert_int_equal(fx_check(fx, "carol", NULL, code, NULL),
+	    AC_RESULT_ACCEPT);
+	assert_true(fx_get(fx, "H1").counter == (uint64_t)INT64_MAX);
+	fx_hotp(fx_rfc_secret, 20, AC_ALGO_SHA1, 6, INT64_MAX, code);
+	assert_int_equal(fx_check(fx, "carol", NULL, code, NULL),
+	    AC_RESULT_REJECT);
+}
+
 static void
 hotp_window(void **state)
 {
@@ -790,6 +811,7 @@ main(void)
 		T(totp_window),
 		T(totp_drift_remembered),
 		T(totp_drift_bounded),
+		T(hotp_counter_at_the_top),
 		T(hotp_window),
 		T(hotp_rfc_vector),
 		T(pin_before_and_after),
