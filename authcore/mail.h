@@ -11,6 +11,8 @@
  *   smtp.starttls         1: refuse to send unless STARTTLS succeeds (0)
  *   smtp.username         AUTH user (optional), with smtp.password or
  *   smtp.password_file    a file holding it (relative to the config folder)
+ *                         AUTH only over smtps://, with smtp.starttls = 1
+ *                         or to a loopback server (AC_ERR_CONFIG otherwise)
  *   smtp.ca_file          CA bundle to verify the server's certificate
  *   smtp.timeout_seconds  connect and whole-transaction timeout (10)
  *
