@@ -25,7 +25,8 @@ struct ac_policy {
 	int	hotp_window;		/* check.hotp_window (10) */
 	int	totp_window;		/* check.totp_window (1) steps each side */
 	int	resync_hotp_window;	/* check.resync_hotp_window (1000) */
-	int	resync_totp_window;	/* check.resync_totp_window (60) steps */
+	int	resync_totp_window;	/* check.resync_totp_window (60) steps;
+					   also bounds the remembered drift */
 	int	pending_seconds;	/* enroll.pending_minutes (10) * 60 */
 };
 

@@ -170,6 +170,8 @@ struct verify_state {
 	char			*err;
 	size_t			 errlen;
 	int			 crypto_failed;
+	const struct ac_event_head *anchor;	/* NULL: none */
+	int			 anchor_seen;
 };
 
 static void verify_err(struct verify_state *v, const char *fmt, ...)
@@ -216,6 +218,16 @@ verify_row(const struct ac_event_row *e, void *arg)
 		    "its contents", (long long)e->id);
 		return AC_ERR_TAMPERED;
 	}
+	if (v->anchor != NULL && e->id == v->anchor->id) {
+		if (CRYPTO_memcmp(e->mac, v->anchor->mac, AC_HASH_LEN) != 0) {
+			v->bad_id = e->id;
+			verify_err(v, "event %lld is not the one recorded as "
+			    "the head earlier: the events from there on were "
+			    "replaced", (long long)e->id);
+			return AC_ERR_TAMPERED;
+		}
+		v->anchor_seen = 1;
+	}
 	memcpy(v->prev, e->mac, AC_HASH_LEN);
 	v->prev_id = e->id;
 	v->count++;
@@ -224,6 +236,15 @@ verify_row(const struct ac_event_row *e, void *arg)
 
 int
 ac_event_verify(ac_ctx *ctx, int64_t *count, int64_t *bad_id, char *err,
+    size_t errlen)
+{
+	return ac_event_verify_head(ctx, NULL, NULL, count, bad_id, err,
+	    errlen);
+}
+
+int
+ac_event_verify_head(ac_ctx *ctx, const struct ac_event_head *anchor,
+    struct ac_event_head *head, int64_t *count, int64_t *bad_id, char *err,
     size_t errlen)
 {
 	struct ac_event_filter f;
@@ -235,7 +256,21 @@ ac_event_verify(ac_ctx *ctx, int64_t *count, int64_t *bad_id, char *err,
 	v.keys = ac_ctx_keyring(ctx);
 	v.err = err;
 	v.errlen = errlen;
+	v.anchor = anchor;
 	r = ac_store_event_each(ac_ctx_store(ctx), &f, verify_row, &v);
+	/* The anchor's row is gone: the newest rows were cut back past it. */
+	if (r == 0 && anchor != NULL && !v.anchor_seen) {
+		v.bad_id = anchor->id;
+		verify_err(&v, "event %lld, recorded as the head earlier, is "
+		    "missing: the newest events were deleted (the chain now "
+		    "ends at event %lld)", (long long)anchor->id,
+		    (long long)v.prev_id);
+		r = AC_ERR_TAMPERED;
+	}
+	if (head != NULL) {
+		head->id = v.prev_id;
+		memcpy(head->mac, v.prev, AC_HASH_LEN);
+	}
 	if (count != NULL)
 		*count = v.count;
 	if (bad_id != NULL)

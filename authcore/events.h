@@ -36,8 +36,32 @@ int ac_event_log(ac_ctx *ctx, const struct ac_event *ev);
  * Walks the whole chain.  Returns 0 with *count rows checked, or
  * AC_ERR_TAMPERED with *bad_id the first row whose link or MAC fails (err
  * says which and why), or a store error.
+ *
+ * The limit of any chain: deleting the NEWEST rows leaves a shorter chain
+ * that still verifies.  Only a record kept outside the database shows it:
+ * ac_event_verify_head reports the head (id and MAC of the last row) for an
+ * admin to keep (tokenctl events --verify prints it), and a head kept
+ * earlier can be passed back as an anchor, which must still be in the chain
+ * with the same MAC.
  */
 int ac_event_verify(ac_ctx *ctx, int64_t *count, int64_t *bad_id, char *err,
+    size_t errlen);
+
+/* The last row of a chain: its id and its MAC (0 and zeros: empty log). */
+struct ac_event_head {
+	int64_t	id;
+	uint8_t	mac[AC_HASH_LEN];
+};
+
+/*
+ * ac_event_verify, plus: *head (may be NULL) receives the head of the
+ * verified chain, and with anchor (may be NULL) the row anchor->id must
+ * exist with MAC anchor->mac, else AC_ERR_TAMPERED with *bad_id =
+ * anchor->id and err saying that events at or before it were deleted or
+ * replaced.
+ */
+int ac_event_verify_head(ac_ctx *ctx, const struct ac_event_head *anchor,
+    struct ac_event_head *head, int64_t *count, int64_t *bad_id, char *err,
     size_t errlen);
 
 #endif

@@ -823,6 +823,39 @@ read_options(struct ac_mail *m, const struct ac_config *cfg, char *err,
 	return 0;
 }
 
+/* 1 when "host[:port]" names this machine: 127.0.0.0/8, [::1], localhost. */
+static int
+server_is_loopback(const char *server)
+{
+	size_t n = strcspn(server, ":");
+
+	if (strncmp(server, "[::1]", 5) == 0)
+		return server[5] == '\0' || server[5] == ':';
+	if (n == 9 && strncmp(server, "localhost", 9) == 0)
+		return 1;
+	return strncmp(server, "127.", 4) == 0 &&
+	    strspn(server + 4, "0123456789.") == n - 4;
+}
+
+/*
+ * AUTH PLAIN and LOGIN send the password merely Base64-encoded (RFC 4954
+ * section 4): over plain smtp:// without STARTTLS anyone on the path reads
+ * it.  Refuse that set-up, except to a server on this machine (a local
+ * relay, the test sink), where the password never crosses a network.
+ */
+static int
+check_auth_transport(const struct ac_mail *m, char *err, size_t errlen)
+{
+	if (m->username == NULL || m->starttls ||
+	    strncmp(m->url, "smtps://", 8) == 0 ||
+	    server_is_loopback(m->server))
+		return 0;
+	set_err(err, errlen, "config key 'smtp.username' would send the SMTP "
+	    "password in the clear to %s: set smtp.starttls = 1 or use an "
+	    "smtps:// smtp.url", m->server);
+	return AC_ERR_CONFIG;
+}
+
 int
 ac_mail_new(const struct ac_config *cfg, struct ac_mail **out, char *err,
     size_t errlen)
@@ -845,7 +878,8 @@ ac_mail_new(const struct ac_config *cfg, struct ac_mail **out, char *err,
 	if ((r = read_url(m, url, err, errlen)) != 0 ||
 	    (r = read_sender(m, cfg, err, errlen)) != 0 ||
 	    (r = read_auth(m, cfg, err, errlen)) != 0 ||
-	    (r = read_options(m, cfg, err, errlen)) != 0)
+	    (r = read_options(m, cfg, err, errlen)) != 0 ||
+	    (r = check_auth_transport(m, err, errlen)) != 0)
 		goto out;
 	*out = m;
 	m = NULL;			/* transferred */

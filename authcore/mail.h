@@ -16,8 +16,9 @@
  *                         text on smtp://, for a relay on the same host.
  *                         Moot on smtps://.
  *   smtp.username         AUTH user (optional), with smtp.password or
- *   smtp.password_file    a file holding it (relative to the config folder).
- *                         Sent only as the server's AUTH asks; use TLS.
+ *   smtp.password_file    a file holding it (relative to the config folder)
+ *                         AUTH only over smtps://, with smtp.starttls = 1
+ *                         or to a loopback server (AC_ERR_CONFIG otherwise)
  *   smtp.ca_file          PEM file of the CA certificate(s) the server's
  *                         certificate must chain to (then the only ones
  *                         trusted); relative to the config folder; default

@@ -235,8 +235,8 @@ out:
 }
 
 /*
- * Checks the opened key file: a regular file of exactly the key size that
- * only its owner can read or write.
+ * Checks the opened key file: a regular file of exactly the key size,
+ * owned by the effective uid, that only its owner can read or write.
  */
 static int
 check_key_file(int fd, const char *path, char *err, size_t errlen)
@@ -251,6 +251,15 @@ check_key_file(int fd, const char *path, char *err, size_t errlen)
 	if (!S_ISREG(st.st_mode)) {
 		set_err(err, errlen, "master key file %s is not a regular file",
 		    path);
+		return AC_ERR_KEY;
+	}
+	/* Like OpenSSH with its keys: a file someone else owns could have
+	 * been replaced by them with a key they know. */
+	if (st.st_uid != geteuid()) {
+		set_err(err, errlen, "master key file %s is owned by uid %u, "
+		    "not by uid %u running this program: run it as the key's "
+		    "owner or chown the file", path, (unsigned)st.st_uid,
+		    (unsigned)geteuid());
 		return AC_ERR_KEY;
 	}
 	if ((st.st_mode & 077) != 0) {

@@ -44,8 +44,9 @@ typedef struct ac_keyring ac_keyring;
 int ac_keyring_create(const char *path);
 
 /*
- * Loads a master key file.  Refuses a file that is not exactly 32 bytes, or
- * that group or others can read or write (AC_ERR_KEY, detail in err).
+ * Loads a master key file.  Refuses a file that is not exactly 32 bytes,
+ * that the effective uid does not own, or that group or others can read or
+ * write (AC_ERR_KEY, detail in err).
  * Returns 0 and *out (free with ac_keyring_free) or AC_ERR_KEY / AC_ERR_IO /
  * AC_ERR_NOMEM.  err may be NULL.
  */

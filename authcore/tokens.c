@@ -249,7 +249,9 @@ match_hotp(ac_otp *o, const struct ac_token *t, const char *code, int window,
 
 	for (i = 0; i <= window; i++) {
 		c = t->counter + (uint64_t)i;
-		if (c < t->counter)		/* wrapped */
+		/* The store keeps counters up to INT64_MAX: the code at the
+		 * last one can never move the counter past it. */
+		if (c >= (uint64_t)INT64_MAX)
 			break;
 		if (code_at(o, c, code, &e)) {
 			*next = c + 1;
@@ -272,24 +274,37 @@ match_hotp(ac_otp *o, const struct ac_token *t, const char *code, int window,
  * corrected by the token's remembered drift, nearest first.  Steps below
  * t->counter were used already (section 5.2: "the verifier MUST NOT accept
  * the second attempt of the OTP after the successful validation").
+ *
+ * The drift is bounded by max_drift (the resync window): every accept may
+ * move it by up to `window`, and unbounded it would let a token whose clock
+ * is wound on, step by step, drag the accepted steps (and with them the
+ * replay guard) arbitrarily far from the server's clock.
  */
 static int
 match_totp(ac_otp *o, const struct ac_token *t, const char *code,
-    int64_t now, int window, uint64_t *next, int64_t *drift)
+    int64_t now, int window, int64_t max_drift, uint64_t *next,
+    int64_t *drift)
 {
-	int64_t step0, center, s;
+	int64_t step0, center, s, d = t->drift;
 	int k, sign, e = 0, replay = 0;
 
 	if (t->period <= 0)
 		return AC_ERR_INTERNAL;
 	step0 = (int64_t)ac_totp_step(now, t->period);
-	center = step0 + t->drift;
+	/* A stored drift past the bound (an edited row) counts as the bound,
+	 * which also keeps the sums below from overflowing. */
+	if (d > max_drift)
+		d = max_drift;
+	else if (d < -max_drift)
+		d = -max_drift;
+	center = step0 + d;
 	for (k = 0; k <= window; k++) {
 		for (sign = 1; sign >= -1; sign -= 2) {
 			if (k == 0 && sign < 0)
 				continue;
 			s = center + sign * k;
-			if (s < 0)
+			if (s < 0 || s - step0 > max_drift ||
+			    step0 - s > max_drift)
 				continue;
 			if (!code_at(o, (uint64_t)s, code, &e)) {
 				if (e != 0)
@@ -308,6 +323,16 @@ match_totp(ac_otp *o, const struct ac_token *t, const char *code,
 	return replay ? AC_ERR_REPLAY : AC_ERR_DENIED;
 }
 
+/* How far the remembered TOTP drift may go: as far as a resync may set
+ * it, and never so little that the window around the server's own step
+ * is cut. */
+static int64_t
+max_drift(const struct ac_policy *p, int window)
+{
+	return p->resync_totp_window > window ? p->resync_totp_window :
+	    window;
+}
+
 /* The search with an explicit window (activation and test use the check's;
  * tests of resync use wider ones through their own loops). */
 static int
@@ -324,8 +349,8 @@ match_window(ac_ctx *ctx, const struct ac_token *t, const char *code,
 	if ((r = token_otp(ctx, t, &o)) != 0)
 		return r;
 	if (t->type == AC_TOKEN_TOTP)
-		r = match_totp(o, t, code, ac_ctx_now(ctx), window, next,
-		    drift);
+		r = match_totp(o, t, code, ac_ctx_now(ctx), window,
+		    max_drift(ac_ctx_policy(ctx), window), next, drift);
 	else
 		r = match_hotp(o, t, code, window, next);
 	ac_otp_free(o);
@@ -841,7 +866,7 @@ resync_hotp(ac_otp *o, const struct ac_token *t, const struct code_pair *p,
 
 	for (i = 0; i <= window; i++) {
 		c = t->counter + (uint64_t)i;
-		if (c + 1 < t->counter)		/* wrapped */
+		if (c >= (uint64_t)INT64_MAX - 1)	/* see match_hotp */
 			break;
 		if (code_at(o, c, p->code1, &e) &&
 		    code_at(o, c + 1, p->code2, &e)) {

@@ -142,7 +142,9 @@ int ac_token_sweep(ac_ctx *ctx, int *n);
  * The OTP search shared by the check, activation and test: looks for code
  * in t's window (policy.hotp_window counters from t->counter for HOTP and
  * e-mail; policy.totp_window steps each side of the current step corrected
- * by t->drift for TOTP), never at a counter or step below t->counter.
+ * by t->drift for TOTP, never more than policy.resync_totp_window (or the
+ * window, if wider) steps from the server's own step, so the drift cannot
+ * walk away), never at a counter or step below t->counter.
  * Returns 0 with *next (the value t->counter takes when the code is
  * accepted) and *drift (TOTP: the token's clock offset in steps, learned
  * from this code), AC_ERR_REPLAY when the code matches only a counter or

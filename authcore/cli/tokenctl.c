@@ -1359,31 +1359,66 @@ events_print(struct cli *cli, const struct ac_event_filter *f, int json)
 	return EXIT_OK;
 }
 
-/* Walks the whole hash chain (events.h) and says where it breaks. */
+/*
+ * Parses an anchor "ID:MAC" (a head printed by an earlier --verify): a
+ * decimal event id and the 64 hex digits of its MAC.  1 ok, 0 not.
+ */
 static int
-events_verify(struct cli *cli, int json)
+parse_anchor(const char *s, struct ac_event_head *a)
 {
-	char err[AC_ERRBUF] = "";
+	char id[24];
+	const char *colon = strchr(s, ':');
+	unsigned long long v;
+	size_t n = 0;
+
+	if (colon == NULL || (size_t)(colon - s) >= sizeof(id))
+		return 0;
+	memcpy(id, s, (size_t)(colon - s));
+	id[colon - s] = '\0';
+	if (!parse_num(id, 1, INT64_MAX, &v) || strlen(colon + 1) !=
+	    2 * AC_HASH_LEN || ac_hex_decode(colon + 1, a->mac,
+	    sizeof(a->mac), &n, NULL, 0) != 0 || n != AC_HASH_LEN)
+		return 0;
+	a->id = (int64_t)v;
+	return 1;
+}
+
+/*
+ * Walks the whole hash chain (events.h) and says where it breaks.  The
+ * head it prints is what an admin keeps elsewhere and passes back with
+ * --anchor: a chain cut at its newest end verifies on its own.
+ */
+static int
+events_verify(struct cli *cli, const struct ac_event_head *anchor, int json)
+{
+	char err[AC_ERRBUF] = "", mac[2 * AC_HASH_LEN + 1] = "";
+	struct ac_event_head head;
 	int64_t count = 0, bad = 0;
 	int r;
 
-	r = ac_event_verify(cli->ctx, &count, &bad, err, sizeof err);
+	r = ac_event_verify_head(cli->ctx, anchor, &head, &count, &bad, err,
+	    sizeof err);
 	if (r < 0 && r != AC_ERR_TAMPERED) {
 		say("events: cannot verify the chain: %s",
 		    err[0] ? err : ac_strerror(r));
 		return EXIT_FAIL;
 	}
+	(void)ac_hex_encode(head.mac, sizeof(head.mac), mac, sizeof(mac));
 	if (json) {
 		printf("{\"verified\": %s, \"count\": %" PRId64,
 		    r == 0 ? "true" : "false", count);
+		if (r == 0)
+			printf(", \"head\": \"%" PRId64 ":%s\"", head.id, mac);
 		if (r < 0) {
 			printf(", \"bad_id\": %" PRId64 ", \"error\": ", bad);
 			json_str(err[0] ? err : ac_strerror(r), 0);
 		}
 		puts("}");
 	} else if (r == 0) {
-		printf("event chain intact: %" PRId64 " events verified\n",
-		    count);
+		printf("event chain intact: %" PRId64 " events verified\n"
+		    "head: %" PRId64 ":%s\n(keep the head elsewhere; "
+		    "--verify --anchor HEAD later shows whether the newest "
+		    "events were deleted)\n", count, head.id, mac);
 	}
 	if (r < 0) {
 		say("event chain broken at event %" PRId64 ": %s", bad,
@@ -1396,12 +1431,14 @@ events_verify(struct cli *cli, int json)
 static int
 cmd_events(struct cli *cli, int argc, char **argv)
 {
-	const char *serial = NULL, *user = NULL;
+	const char *serial = NULL, *user = NULL, *anchor_s = NULL;
 	int json = 0, verify = 0, r, npos, rc;
 	const struct opt opts[] = { { "serial", &serial, NULL },
 		{ "user", &user, NULL }, { "json", NULL, &json },
-		{ "verify", NULL, &verify }, { NULL, NULL, NULL } };
+		{ "verify", NULL, &verify }, { "anchor", &anchor_s, NULL },
+		{ NULL, NULL, NULL } };
 	struct ac_event_filter f = { 0 };
+	struct ac_event_head anchor;
 	char *pos[MAX_POS];
 
 	if ((r = parse_opts(cli, find_cmd("events"), argc, argv, opts, pos, 0,
@@ -1412,13 +1449,19 @@ cmd_events(struct cli *cli, int argc, char **argv)
 		    "--serial or --user");
 		return EXIT_USAGE;
 	}
+	if (anchor_s != NULL && (!verify || !parse_anchor(anchor_s, &anchor))) {
+		say("events: --anchor takes a head ID:MAC as --verify printed "
+		    "it, and goes with --verify");
+		return EXIT_USAGE;
+	}
 	if ((serial != NULL && !check_serial(serial)) ||
 	    (user != NULL && !check_user(user)))
 		return EXIT_USAGE;
 	if ((rc = cli_open(cli)) != 0)
 		return rc;
 	if (verify)
-		return events_verify(cli, json);
+		return events_verify(cli, anchor_s != NULL ? &anchor : NULL,
+		    json);
 	f.serial = serial;
 	f.user = user;
 	return events_print(cli, &f, json);
@@ -1453,8 +1496,9 @@ static const struct cmd commands[] = {
 	{ "set-pin", cmd_set_pin, "SERIAL [--clear]  < PIN",
 	  "set the token PIN from standard input, or remove it" },
 	{ "events", cmd_events,
-	  "[--serial S] [--user U] [--json] [--verify]",
-	  "show the event log, or verify its hash chain" },
+	  "[--serial S] [--user U] [--json] [--verify [--anchor ID:MAC]]",
+	  "show the event log, or verify its hash chain (and that an earlier "
+	  "head is still in it)" },
 	{ "help", cmd_help, "", "show this help" },
 	{ NULL, NULL, NULL, NULL },
 };

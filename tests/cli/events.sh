@@ -72,3 +72,24 @@ id=$(event_id 2)
 sqlite3 "$DB" "UPDATE events SET time = time - 3600 WHERE id = $id"
 expect_fail 1 "an edited time is detected" "broken at event $id\\b" \
 	tc events --verify
+
+new_store truncated || exit 1
+fill
+# The limit of a chain: cutting the newest rows leaves a chain that
+# verifies.  The head printed earlier, passed back as --anchor, shows it.
+"$TOKENCTL" -c "$CONF" events --verify --json >"$OUT" 2>/dev/null
+head=$(json_field "$OUT" head)
+check "verify --json reports the head as ID:MAC" \
+	grep -Eq '^[0-9]+:[0-9a-f]{64}$' <<<"$head"
+tc disable EV1 >/dev/null
+expect_ok "a later chain still holds the anchor" \
+	tc events --verify --anchor "$head"
+hid=${head%%:*}
+sqlite3 "$DB" "DELETE FROM events WHERE id >= $((hid - 1))"
+expect_ok "a cut chain verifies on its own (the limit)" tc events --verify
+expect_fail 1 "a cut chain fails against the recorded head" \
+	"event $hid, recorded as the head earlier, is missing" \
+	tc events --verify --anchor "$head"
+expect_fail 2 "--anchor needs --verify" "anchor" tc events --anchor "$head"
+expect_fail 2 "a malformed anchor is refused" "anchor" \
+	tc events --verify --anchor "$hid:abcd"

@@ -159,6 +159,68 @@ totp_drift_remembered(void **state)
 	    AC_RESULT_REJECT);
 }
 
+/*
+ * The drift memory cannot walk away: each accept may move it one window
+ * further, so a token (or someone holding it with its clock wound on)
+ * could otherwise drag the accepted steps arbitrarily far from the
+ * server's clock.  It stays within check.resync_totp_window, the widest
+ * offset an admin's resync may set.
+ */
+static void
+totp_drift_bounded(void **state)
+{
+	struct fixture *fx = fx_new("check.resync_totp_window = 3\n");
+	char code[AC_MAX_CODE + 1];
+	int k;
+
+	(void)state;
+	add_totp(fx);
+	for (k = 1; k <= 3; k++) {
+		fx_totp(fx_rfc_secret, 20, fx->now, k, code);
+		assert_int_equal(fx_check(fx, "alice", NULL, code, NULL),
+		    AC_RESULT_ACCEPT);
+		assert_int_equal(fx_get(fx, "T1").drift, k);
+	}
+	/* One step past the remembered drift, inside the window around
+	 * it, but 4 steps from the server's clock: refused. */
+	fx_totp(fx_rfc_secret, 20, fx->now, 4, code);
+	assert_int_equal(fx_check(fx, "alice", NULL, code, NULL),
+	    AC_RESULT_REJECT);
+	assert_int_equal(fx_get(fx, "T1").drift, 3);
+	/* A drift beyond the bound (an edited row) is treated as the bound,
+	 * without overflowing the step arithmetic. */
+	fx_sql(fx, "UPDATE tokens SET drift = 9223372036854775000;");
+	fx_totp(fx_rfc_secret, 20, fx->now, 4, code);
+	assert_int_equal(fx_check(fx, "alice", NULL, code, NULL),
+	    AC_RESULT_REJECT);
+	fx->now += 30;
+	fx_totp(fx_rfc_secret, 20, fx->now, 3, code);
+	assert_int_equal(fx_check(fx, "alice", NULL, code, NULL),
+	    AC_RESULT_ACCEPT);
+	fx_free(fx);
+}
+
+/* The store keeps counters up to INT64_MAX; the last counter cannot be
+ * accepted (nothing is left to move to), and trying must be a plain
+ * REJECT, not an error. */
+static void
+hotp_counter_at_the_top(void **state)
+{
+	struct fixture *fx = *state;
+	char code[AC_MAX_CODE + 1];
+
+	fx_add(fx, "H1", AC_TOKEN_HOTP, "carol", fx_rfc_secret, 20,
+	    AC_ALGO_SHA1, 6);
+	fx_sql(fx, "UPDATE tokens SET counter = 9223372036854775806;");
+	fx_hotp(fx_rfc_secret, 20, AC_ALGO_SHA1, 6, INT64_MAX - 1, code);
+	assert_int_equal(fx_check(fx, "carol", NULL, code, NULL),
+	    AC_RESULT_ACCEPT);
+	assert_true(fx_get(fx, "H1").counter == (uint64_t)INT64_MAX);
+	fx_hotp(fx_rfc_secret, 20, AC_ALGO_SHA1, 6, INT64_MAX, code);
+	assert_int_equal(fx_check(fx, "carol", NULL, code, NULL),
+	    AC_RESULT_REJECT);
+}
+
 static void
 hotp_window(void **state)
 {
@@ -748,6 +810,8 @@ main(void)
 		T(totp_accept_then_replay),
 		T(totp_window),
 		T(totp_drift_remembered),
+		T(totp_drift_bounded),
+		T(hotp_counter_at_the_top),
 		T(hotp_window),
 		T(hotp_rfc_vector),
 		T(pin_before_and_after),

@@ -238,6 +238,52 @@ wrong_key_cannot_verify(void **state)
 	assert_int_equal(bad, 1);
 }
 
+/* Deleting the newest rows leaves a chain that verifies on its own; a
+ * head recorded before, passed back as an anchor, shows the cut, also
+ * when new events have since been appended over the deleted ids. */
+static void
+truncated_tail_found_with_anchor(void **state)
+{
+	struct fixture *fx = *state;
+	struct ac_event_head head, now;
+	char err[AC_ERRBUF] = "";
+	int64_t count = 0, bad = 0;
+
+	log_some(fx, 5);
+	assert_int_equal(ac_event_verify_head(fx->ctx, NULL, &head, &count,
+	    &bad, err, sizeof(err)), 0);
+	assert_int_equal(head.id, 6);
+	assert_int_equal(count, 6);
+	assert_memory_equal(head.mac, fx_last_event(fx).mac, AC_HASH_LEN);
+	/* Untouched, and after more events: the anchor is still there. */
+	log_some(fx, 2);
+	assert_int_equal(ac_event_verify_head(fx->ctx, &head, &now, &count,
+	    &bad, err, sizeof(err)), 0);
+	assert_int_equal(now.id, 8);
+
+	fx_sql(fx, "DELETE FROM events WHERE id >= 5;");
+	assert_int_equal(verify(fx, &count, &bad, err), 0);	/* the limit */
+	assert_int_equal(ac_event_verify_head(fx->ctx, &head, &now, &count,
+	    &bad, err, sizeof(err)), AC_ERR_TAMPERED);
+	assert_int_equal(bad, 6);
+	assert_int_equal(now.id, 4);
+	assert_non_null(strstr(err, "newest events were deleted"));
+
+	/* New events fill the ids again: row 6 exists, but not the one. */
+	log_some(fx, 3);
+	assert_int_equal(ac_event_verify_head(fx->ctx, &head, NULL, NULL,
+	    &bad, err, sizeof(err)), AC_ERR_TAMPERED);
+	assert_int_equal(bad, 6);
+	assert_non_null(strstr(err, "replaced"));
+
+	/* Everything deleted: an empty log verifies, but not the anchor. */
+	fx_sql(fx, "DELETE FROM events;");
+	assert_int_equal(verify(fx, &count, &bad, err), 0);
+	assert_int_equal(ac_event_verify_head(fx->ctx, &head, &now, NULL,
+	    &bad, err, sizeof(err)), AC_ERR_TAMPERED);
+	assert_int_equal(now.id, 0);
+}
+
 int
 main(void)
 {
@@ -252,6 +298,7 @@ main(void)
 		T(long_fields_truncated_not_lost),
 		T(event_commits_with_its_change),
 		T(wrong_key_cannot_verify),
+		T(truncated_tail_found_with_anchor),
 #undef T
 	};
 

@@ -858,6 +858,24 @@ missing_or_bad_settings(void **state)
 	    "smtp.from = " FROM "\nsmtp.username = u\n"
 	    "smtp.password_file = no-such-file\n", err, sizeof(err)),
 	    AC_ERR_IO);
+	/* AUTH over plain smtp:// to another host: the password would
+	 * cross the network in the clear. */
+	assert_int_equal(mailer_error("smtp.url = smtp://mail.example.org:587"
+	    "\nsmtp.from = " FROM "\nsmtp.username = u\nsmtp.password = p\n",
+	    err, sizeof(err)), AC_ERR_CONFIG);
+	assert_non_null(strstr(err, "smtp.starttls"));
+	assert_int_equal(mailer_error("smtp.url = smtp://127.0.0.1.example.org"
+	    "\nsmtp.from = " FROM "\nsmtp.username = u\nsmtp.password = p\n",
+	    err, sizeof(err)), AC_ERR_CONFIG);
+	assert_int_equal(mailer_error("smtp.url = smtp://mail.example.org:587"
+	    "\nsmtp.from = " FROM "\nsmtp.username = u\nsmtp.password = p\n"
+	    "smtp.starttls = 1\n", err, sizeof(err)), 0);
+	assert_int_equal(mailer_error("smtp.url = smtps://mail.example.org"
+	    "\nsmtp.from = " FROM "\nsmtp.username = u\nsmtp.password = p\n",
+	    err, sizeof(err)), 0);
+	assert_int_equal(mailer_error("smtp.url = smtp://[::1]:2525"
+	    "\nsmtp.from = " FROM "\nsmtp.username = u\nsmtp.password = p\n",
+	    err, sizeof(err)), 0);
 	assert_int_equal(mailer_error("smtp.url = smtps://mail.example.org:465"
 	    "\nsmtp.from = " FROM "\nsmtp.starttls = 1\n"
 	    "smtp.timeout_seconds = 5\n", err, sizeof(err)), 0);

@@ -318,6 +318,24 @@ expect_load_error(const char *path, int code, const char *words)
 	assert_non_null(strstr(err, words));
 }
 
+/* A key file that belongs to someone else could have been replaced by
+ * them: refused, as OpenSSH refuses such key files.  Needs root to chown. */
+static void
+test_load_refuses_other_owner(void **state)
+{
+	struct fixture *f = *state;
+	ac_keyring *k = NULL;
+
+	if (geteuid() != 0)
+		skip();
+	assert_int_equal(ac_keyring_create(f->key), 0);
+	assert_int_equal(chown(f->key, 4242, 4242), 0);
+	expect_load_error(f->key, AC_ERR_KEY, "owned by uid 4242");
+	assert_int_equal(chown(f->key, 0, 0), 0);
+	assert_int_equal(ac_keyring_load(f->key, &k, NULL, 0), 0);
+	ac_keyring_free(k);
+}
+
 static void
 test_load_refuses_group_or_world_access(void **state)
 {
@@ -624,6 +642,8 @@ main(void)
 		    test_create_in_missing_dir_leaves_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_load_refuses_group_or_world_access, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_load_refuses_other_owner,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_refuses_wrong_size,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
