@@ -508,7 +508,10 @@ open_handle(struct ac_directory *d, const char *uri, LDAP **out, char *err,
 		seterr(err, errlen, "%s: cannot set LDAP options", uri);
 		goto out;
 	}
-	if ((r = set_tls_options(d, ld, uri, err, errlen)) < 0)
+	/* Plain ldap:// without StartTLS needs no TLS context (loading the
+	 * system's CAs for nothing costs time on each connection). */
+	if ((d->starttls || strncasecmp(uri, "ldaps://", 8) == 0) &&
+	    (r = set_tls_options(d, ld, uri, err, errlen)) < 0)
 		goto out;
 	r = AC_ERR_UNAVAILABLE;
 	if ((rc = ldap_connect(ld)) != LDAP_SUCCESS) {
