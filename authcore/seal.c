@@ -236,7 +236,7 @@ out:
 
 /*
  * Checks the opened key file: a regular file of exactly the key size,
- * owned by the effective uid, that only its owner can read or write.
+ * that only its owner can read or write.
  */
 static int
 check_key_file(int fd, const char *path, char *err, size_t errlen)
@@ -253,15 +253,12 @@ check_key_file(int fd, const char *path, char *err, size_t errlen)
 		    path);
 		return AC_ERR_KEY;
 	}
-	/* Like OpenSSH with its keys: a file someone else owns could have
-	 * been replaced by them with a key they know. */
-	if (st.st_uid != geteuid()) {
-		set_err(err, errlen, "master key file %s is owned by uid %u, "
-		    "not by uid %u running this program: run it as the key's "
-		    "owner or chown the file", path, (unsigned)st.st_uid,
-		    (unsigned)geteuid());
-		return AC_ERR_KEY;
-	}
+	/*
+	 * No owner check: for anyone but root, a 0600 file that is not theirs
+	 * cannot be opened at all, and root must be able to use the key the
+	 * portal's service account owns (tokenctl run by an administrator, the
+	 * PAM module inside sshd).  The mode check below is what matters.
+	 */
 	if ((st.st_mode & 077) != 0) {
 		set_err(err, errlen, "master key file %s has mode %04o: group "
 		    "or others can access it; it must be 0600 (chmod 600 %s)",
