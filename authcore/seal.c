@@ -35,22 +35,6 @@ struct ac_keyring {
 	EVP_MAC		*hmac;		/* fetched once, used per call */
 };
 
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 void
 ac_wipe(void *p, size_t n)
 {
@@ -244,12 +228,12 @@ check_key_file(int fd, const char *path, char *err, size_t errlen)
 	struct stat st;
 
 	if (fstat(fd, &st) != 0) {
-		set_err(err, errlen, "cannot stat master key file %s: %s",
+		ac_set_err(err, errlen, "cannot stat master key file %s: %s",
 		    path, strerror(errno));
 		return AC_ERR_IO;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		set_err(err, errlen, "master key file %s is not a regular file",
+		ac_set_err(err, errlen, "master key file %s is not a regular file",
 		    path);
 		return AC_ERR_KEY;
 	}
@@ -260,13 +244,13 @@ check_key_file(int fd, const char *path, char *err, size_t errlen)
 	 * PAM module inside sshd).  The mode check below is what matters.
 	 */
 	if ((st.st_mode & 077) != 0) {
-		set_err(err, errlen, "master key file %s has mode %04o: group "
+		ac_set_err(err, errlen, "master key file %s has mode %04o: group "
 		    "or others can access it; it must be 0600 (chmod 600 %s)",
 		    path, (unsigned)(st.st_mode & 07777), path);
 		return AC_ERR_KEY;
 	}
 	if (st.st_size != AC_MASTER_KEY_LEN) {
-		set_err(err, errlen, "master key file %s is %lld bytes, not %d: "
+		ac_set_err(err, errlen, "master key file %s is %lld bytes, not %d: "
 		    "not a tokenportal master key", path, (long long)st.st_size,
 		    AC_MASTER_KEY_LEN);
 		return AC_ERR_KEY;
@@ -289,7 +273,7 @@ read_key(int fd, const char *path, uint8_t key[AC_MASTER_KEY_LEN], char *err,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			set_err(err, errlen, "cannot read master key file %s: %s",
+			ac_set_err(err, errlen, "cannot read master key file %s: %s",
 			    path, strerror(errno));
 			goto out;
 		}
@@ -298,7 +282,7 @@ read_key(int fd, const char *path, uint8_t key[AC_MASTER_KEY_LEN], char *err,
 		got += (size_t)n;
 	}
 	if (got != AC_MASTER_KEY_LEN) {
-		set_err(err, errlen, "master key file %s changed size while "
+		ac_set_err(err, errlen, "master key file %s changed size while "
 		    "being read", path);
 		r = AC_ERR_KEY;
 		goto out;
@@ -322,7 +306,7 @@ ac_keyring_load(const char *path, ac_keyring **out, char *err, size_t errlen)
 	/* A symlink is allowed (secret mounts use them); the checks below
 	 * apply to the file it points to. */
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
-		set_err(err, errlen, "cannot open master key file %s: %s%s",
+		ac_set_err(err, errlen, "cannot open master key file %s: %s%s",
 		    path, strerror(errno),
 		    errno == ENOENT ? " (create it with tokenctl init)" : "");
 		r = AC_ERR_KEY;
@@ -332,7 +316,7 @@ ac_keyring_load(const char *path, ac_keyring **out, char *err, size_t errlen)
 	    (r = read_key(fd, path, key, err, errlen)) != 0)
 		goto out;
 	if ((r = ac_keyring_from_bytes(key, out)) != 0)
-		set_err(err, errlen, "cannot derive keys from %s: %s", path,
+		ac_set_err(err, errlen, "cannot derive keys from %s: %s", path,
 		    ac_strerror(r));
 out:
 	if (fd >= 0)
