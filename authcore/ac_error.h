@@ -8,6 +8,8 @@
 #ifndef AC_ERROR_H
 #define AC_ERROR_H
 
+#include <stddef.h>
+
 enum ac_err {
 	AC_OK			=   0,
 	AC_ERR_INTERNAL		=  -1,	/* a bug or an impossible state */
@@ -35,5 +37,11 @@ enum ac_err {
 
 /* A static, human-readable sentence for an AC_ERR_* code (never NULL). */
 const char *ac_strerror(int err);
+
+/* Writes a formatted one-line reason into err (truncated to errlen) when
+ * the caller gave a buffer; err == NULL or errlen == 0 is a no-op.  Every
+ * library function taking (err, errlen) reports through this. */
+void ac_set_err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif

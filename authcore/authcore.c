@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ac_error.h"
 #include "authcore.h"
 #include "config.h"
 #include "events.h"
@@ -27,22 +28,6 @@ struct ac_ctx {
 	ac_password_verifier	 verify;
 	void			*verify_arg;
 };
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/* Writes a formatted one-line reason into err when the caller gave one. */
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* One policy key: name, default, bounds, and where the value goes.  The
  * multiplier turns minutes into the seconds the policy keeps. */
@@ -123,7 +108,7 @@ ac_ctx_open_config(struct ac_config *cfg, ac_ctx **out, char *err,
 	if (cfg == NULL)
 		return AC_ERR_INVALID;
 	if ((ctx = calloc(1, sizeof(*ctx))) == NULL) {
-		set_err(err, errlen, "out of memory");
+		ac_set_err(err, errlen, "out of memory");
 		goto out;
 	}
 	ctx->cfg = cfg;
@@ -250,7 +235,7 @@ ac_ctx_init(const char *config_path, char *err, size_t errlen)
 	    (r = ac_config_require(ctx->cfg, "store.path", err, errlen)) != 0)
 		goto out;
 	if ((r = ac_keyring_create(kpath)) != 0) {
-		set_err(err, errlen, r == AC_ERR_EXISTS ?
+		ac_set_err(err, errlen, r == AC_ERR_EXISTS ?
 		    "master key file %s exists already; refusing to overwrite "
 		    "it" : "cannot create master key file %s", kpath);
 		goto out;
@@ -265,7 +250,7 @@ ac_ctx_init(const char *config_path, char *err, size_t errlen)
 		goto out;
 	}
 	if ((r = init_first_event(ctx)) != 0) {
-		set_err(err, errlen, "cannot write the first event: %s",
+		ac_set_err(err, errlen, "cannot write the first event: %s",
 		    ac_strerror(r));
 		goto out;
 	}

@@ -17,26 +17,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ac_error.h"
 #include "check.h"
 #include "config.h"
 #include "events.h"
 #include "seal.h"
 #include "tokens.h"
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* ---- resource policy --------------------------------------------------- */
 
@@ -85,7 +71,7 @@ ac_resource_policy(const ac_ctx *ctx, const char *resource,
 	if (resource == NULL || resource[0] == '\0')
 		resource = "default";
 	if (!resource_valid(resource)) {
-		set_err(err, errlen, "invalid resource name (1 to %d of A-Z "
+		ac_set_err(err, errlen, "invalid resource name (1 to %d of A-Z "
 		    "a-z 0-9 _ -)", AC_MAX_RESOURCE);
 		return AC_ERR_INVALID;
 	}

@@ -17,19 +17,6 @@
 static const char b32_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 static const char hex_digits[] = "0123456789abcdef";
 
-/* Writes a formatted sentence to err when the caller gave a buffer. */
-static void __attribute__((format(printf, 3, 4)))
-set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /*
  * Names a bad character and its position.  Printable ASCII is quoted as is;
  * anything else (control bytes, UTF-8 pieces) is shown as a byte value so
@@ -40,10 +27,10 @@ bad_char(char *err, size_t errlen, const char *what, unsigned char c,
     size_t pos)
 {
 	if (c >= 0x21 && c <= 0x7e)
-		set_err(err, errlen, "invalid character '%c' at position %zu"
+		ac_set_err(err, errlen, "invalid character '%c' at position %zu"
 		    " (%s)", c, pos, what);
 	else
-		set_err(err, errlen, "invalid byte 0x%02x at position %zu (%s)",
+		ac_set_err(err, errlen, "invalid byte 0x%02x at position %zu (%s)",
 		    c, pos, what);
 }
 
@@ -112,7 +99,7 @@ b32_check_padding(size_t chars, size_t pads, size_t first_pad, char *err,
 	if (pads == 0)
 		return 0;
 	if ((chars + pads) % 8 != 0 || pads > 6 || chars % 8 == 0) {
-		set_err(err, errlen, "wrong amount of '=' padding starting at "
+		ac_set_err(err, errlen, "wrong amount of '=' padding starting at "
 		    "position %zu", first_pad);
 		return AC_ERR_INVALID;
 	}
@@ -158,7 +145,7 @@ ac_base32_decode(const char *in, uint8_t *out, size_t outlen, size_t *n,
 		if (bits >= 8) {
 			bits -= 8;
 			if (o >= outlen) {
-				set_err(err, errlen, "decoded secret longer "
+				ac_set_err(err, errlen, "decoded secret longer "
 				    "than %zu bytes", outlen);
 				r = AC_ERR_TOO_LONG;
 				goto out;
@@ -167,12 +154,12 @@ ac_base32_decode(const char *in, uint8_t *out, size_t outlen, size_t *n,
 		}
 	}
 	if (chars == 0) {
-		set_err(err, errlen, "the Base32 text is empty");
+		ac_set_err(err, errlen, "the Base32 text is empty");
 		goto out;
 	}
 	/* 1, 3 or 6 characters in the last group cannot carry whole bytes. */
 	if (chars % 8 == 1 || chars % 8 == 3 || chars % 8 == 6) {
-		set_err(err, errlen, "the Base32 text is cut short (%zu "
+		ac_set_err(err, errlen, "the Base32 text is cut short (%zu "
 		    "characters; a character is missing or extra)", chars);
 		goto out;
 	}
@@ -245,7 +232,7 @@ ac_hex_decode(const char *in, uint8_t *out, size_t outlen, size_t *n,
 			continue;
 		}
 		if (o >= outlen) {
-			set_err(err, errlen, "decoded secret longer than %zu "
+			ac_set_err(err, errlen, "decoded secret longer than %zu "
 			    "bytes", outlen);
 			r = AC_ERR_TOO_LONG;
 			goto out;
@@ -253,11 +240,11 @@ ac_hex_decode(const char *in, uint8_t *out, size_t outlen, size_t *n,
 		out[o++] = (uint8_t)(hi << 4 | v);
 	}
 	if (digits == 0) {
-		set_err(err, errlen, "the hex text is empty");
+		ac_set_err(err, errlen, "the hex text is empty");
 		goto out;
 	}
 	if (digits % 2 != 0) {
-		set_err(err, errlen, "odd number of hex digits (%zu): a digit "
+		ac_set_err(err, errlen, "odd number of hex digits (%zu): a digit "
 		    "is missing or extra", digits);
 		goto out;
 	}

@@ -53,22 +53,6 @@ struct scan {
 	size_t		 errlen;
 };
 
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* The file name for messages: parsed text has none. */
 static const char *
 shown_name(const char *file)
@@ -79,7 +63,7 @@ shown_name(const char *file)
 static int
 scan_fail(struct scan *sc, int line, const char *what)
 {
-	set_err(sc->err, sc->errlen, "%s:%d: %s", shown_name(sc->file), line,
+	ac_set_err(sc->err, sc->errlen, "%s:%d: %s", shown_name(sc->file), line,
 	    what);
 	return AC_ERR_CONFIG;
 }
@@ -297,7 +281,7 @@ neo_fail(NEOERR **nerr, const char *file, int code, char *err, size_t errlen)
 	for (i = 0; i < sizeof(phrases) / sizeof(phrases[0]); i++)
 		if (strncmp(desc, phrases[i], strlen(phrases[i])) == 0)
 			what = phrases[i];
-	set_err(err, errlen, "%s%s: %s (ClearSilver)", shown_name(file), where,
+	ac_set_err(err, errlen, "%s%s: %s (ClearSilver)", shown_name(file), where,
 	    what);
 	nerr_ignore(nerr);
 	return code;
@@ -362,12 +346,12 @@ read_config_file(const char *path, char **text, size_t *len, char *err,
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0 ||
 	    fstat(fd, &st) != 0) {
-		set_err(err, errlen, "cannot read config file %s: %s", path,
+		ac_set_err(err, errlen, "cannot read config file %s: %s", path,
 		    strerror(errno));
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		set_err(err, errlen, "config file %s is not a regular file",
+		ac_set_err(err, errlen, "config file %s is not a regular file",
 		    path);
 		goto out;
 	}
@@ -382,7 +366,7 @@ read_config_file(const char *path, char **text, size_t *len, char *err,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			set_err(err, errlen, "cannot read config file %s: %s",
+			ac_set_err(err, errlen, "cannot read config file %s: %s",
 			    path, strerror(errno));
 			goto out;
 		}
@@ -391,7 +375,7 @@ read_config_file(const char *path, char **text, size_t *len, char *err,
 		got += (size_t)n;
 	}
 	if (got > AC_MAX_CONFIG_FILE) {
-		set_err(err, errlen, "config file %s is larger than %d bytes",
+		ac_set_err(err, errlen, "config file %s is larger than %d bytes",
 		    path, AC_MAX_CONFIG_FILE);
 		r = AC_ERR_TOO_LONG;
 		goto out;
@@ -455,7 +439,7 @@ ac_config_load(const char *path, ac_config **out, char *err, size_t errlen)
 	if ((r = read_config_file(path, &text, &len, err, errlen)) != 0)
 		goto out;
 	if ((dir = folder_of(path)) == NULL) {
-		set_err(err, errlen, "cannot resolve the folder of %s", path);
+		ac_set_err(err, errlen, "cannot resolve the folder of %s", path);
 		r = AC_ERR_IO;
 		goto out;
 	}
@@ -496,7 +480,7 @@ static int
 key_fail(const ac_config *c, const char *key, char *err, size_t errlen,
     const char *problem, const char *value, const char *hint)
 {
-	set_err(err, errlen, "%s: %s: '%s' %s%s", shown_name(c->file), key,
+	ac_set_err(err, errlen, "%s: %s: '%s' %s%s", shown_name(c->file), key,
 	    value, problem, hint);
 	return AC_ERR_CONFIG;
 }
@@ -598,7 +582,7 @@ ac_config_require(const ac_config *c, const char *key, char *err,
 		return AC_ERR_INVALID;
 	if (ac_config_get(c, key, NULL) != NULL)
 		return 0;
-	set_err(err, errlen, "missing required config key '%s' in %s", key,
+	ac_set_err(err, errlen, "missing required config key '%s' in %s", key,
 	    shown_name(c->file));
 	return AC_ERR_CONFIG;
 }

@@ -1,4 +1,7 @@
 /* error.c - human-readable text for the AC_ERR_* codes. */
+#include <stdarg.h>
+#include <stdio.h>
+
 #include "ac_error.h"
 
 const char *
@@ -29,4 +32,16 @@ ac_strerror(int err)
 	case AC_ERR_ACCOUNT:		return "directory account unusable";
 	}
 	return "unknown error";
+}
+
+void
+ac_set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
 }

@@ -35,22 +35,6 @@ struct ac_keyring {
 	EVP_MAC		*hmac;		/* fetched once, used per call */
 };
 
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 void
 ac_wipe(void *p, size_t n)
 {
@@ -236,7 +220,7 @@ out:
 
 /*
  * Checks the opened key file: a regular file of exactly the key size,
- * owned by the effective uid, that only its owner can read or write.
+ * that only its owner can read or write.
  */
 static int
 check_key_file(int fd, const char *path, char *err, size_t errlen)
@@ -244,32 +228,29 @@ check_key_file(int fd, const char *path, char *err, size_t errlen)
 	struct stat st;
 
 	if (fstat(fd, &st) != 0) {
-		set_err(err, errlen, "cannot stat master key file %s: %s",
+		ac_set_err(err, errlen, "cannot stat master key file %s: %s",
 		    path, strerror(errno));
 		return AC_ERR_IO;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		set_err(err, errlen, "master key file %s is not a regular file",
+		ac_set_err(err, errlen, "master key file %s is not a regular file",
 		    path);
 		return AC_ERR_KEY;
 	}
-	/* Like OpenSSH with its keys: a file someone else owns could have
-	 * been replaced by them with a key they know. */
-	if (st.st_uid != geteuid()) {
-		set_err(err, errlen, "master key file %s is owned by uid %u, "
-		    "not by uid %u running this program: run it as the key's "
-		    "owner or chown the file", path, (unsigned)st.st_uid,
-		    (unsigned)geteuid());
-		return AC_ERR_KEY;
-	}
+	/*
+	 * No owner check: for anyone but root, a 0600 file that is not theirs
+	 * cannot be opened at all, and root must be able to use the key the
+	 * portal's service account owns (tokenctl run by an administrator, the
+	 * PAM module inside sshd).  The mode check below is what matters.
+	 */
 	if ((st.st_mode & 077) != 0) {
-		set_err(err, errlen, "master key file %s has mode %04o: group "
+		ac_set_err(err, errlen, "master key file %s has mode %04o: group "
 		    "or others can access it; it must be 0600 (chmod 600 %s)",
 		    path, (unsigned)(st.st_mode & 07777), path);
 		return AC_ERR_KEY;
 	}
 	if (st.st_size != AC_MASTER_KEY_LEN) {
-		set_err(err, errlen, "master key file %s is %lld bytes, not %d: "
+		ac_set_err(err, errlen, "master key file %s is %lld bytes, not %d: "
 		    "not a tokenportal master key", path, (long long)st.st_size,
 		    AC_MASTER_KEY_LEN);
 		return AC_ERR_KEY;
@@ -292,7 +273,7 @@ read_key(int fd, const char *path, uint8_t key[AC_MASTER_KEY_LEN], char *err,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			set_err(err, errlen, "cannot read master key file %s: %s",
+			ac_set_err(err, errlen, "cannot read master key file %s: %s",
 			    path, strerror(errno));
 			goto out;
 		}
@@ -301,7 +282,7 @@ read_key(int fd, const char *path, uint8_t key[AC_MASTER_KEY_LEN], char *err,
 		got += (size_t)n;
 	}
 	if (got != AC_MASTER_KEY_LEN) {
-		set_err(err, errlen, "master key file %s changed size while "
+		ac_set_err(err, errlen, "master key file %s changed size while "
 		    "being read", path);
 		r = AC_ERR_KEY;
 		goto out;
@@ -325,7 +306,7 @@ ac_keyring_load(const char *path, ac_keyring **out, char *err, size_t errlen)
 	/* A symlink is allowed (secret mounts use them); the checks below
 	 * apply to the file it points to. */
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
-		set_err(err, errlen, "cannot open master key file %s: %s%s",
+		ac_set_err(err, errlen, "cannot open master key file %s: %s%s",
 		    path, strerror(errno),
 		    errno == ENOENT ? " (create it with tokenctl init)" : "");
 		r = AC_ERR_KEY;
@@ -335,7 +316,7 @@ ac_keyring_load(const char *path, ac_keyring **out, char *err, size_t errlen)
 	    (r = read_key(fd, path, key, err, errlen)) != 0)
 		goto out;
 	if ((r = ac_keyring_from_bytes(key, out)) != 0)
-		set_err(err, errlen, "cannot derive keys from %s: %s", path,
+		ac_set_err(err, errlen, "cannot derive keys from %s: %s", path,
 		    ac_strerror(r));
 out:
 	if (fd >= 0)

@@ -27,22 +27,6 @@ static const struct {
 	{ "sqlite",	ac_store_sqlite_open },
 };
 
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 int
 ac_store_fail(ac_store *s, int r, const char *fmt, ...)
 {
@@ -82,7 +66,7 @@ store_find_driver(const char *driver, char *err, size_t errlen)
 	for (i = 0; i < sizeof(store_drivers) / sizeof(store_drivers[0]); i++)
 		if (strcmp(store_drivers[i].driver, driver) == 0)
 			return store_drivers[i].open;
-	set_err(err, errlen, "config key 'store.driver': unknown driver "
+	ac_set_err(err, errlen, "config key 'store.driver': unknown driver "
 	    "'%s' (this build knows: sqlite)", driver);
 	return NULL;
 }
@@ -97,7 +81,7 @@ store_open_with(ac_store_open_fn open_fn, const struct ac_store_params *p,
 	int r;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
-		set_err(err, errlen, "out of memory opening the store");
+		ac_set_err(err, errlen, "out of memory opening the store");
 		return AC_ERR_NOMEM;
 	}
 	if ((r = open_fn(p, s, err, errlen)) != 0) {
@@ -124,7 +108,7 @@ store_params_from_config(const struct ac_config *cfg,
 	    errlen)) != 0)
 		return r;
 	if ((r = ac_config_path(cfg, "store.path", NULL, pathp)) != 0) {
-		set_err(err, errlen, "config key 'store.path': %s",
+		ac_set_err(err, errlen, "config key 'store.path': %s",
 		    ac_strerror(r));
 		return r;
 	}
@@ -146,7 +130,7 @@ store_open_config(const struct ac_config *cfg, int create,
 		return AC_ERR_INVALID;
 	*out = NULL;
 	if (cfg == NULL) {
-		set_err(err, errlen, "no configuration given for the store");
+		ac_set_err(err, errlen, "no configuration given for the store");
 		return AC_ERR_INVALID;
 	}
 	open_fn = store_find_driver(ac_config_get(cfg, "store.driver",
@@ -187,7 +171,7 @@ store_open_sqlite(const char *path, int create, int allow_old_schema,
 		return AC_ERR_INVALID;
 	*out = NULL;
 	if (path == NULL || path[0] == '\0') {
-		set_err(err, errlen, "no store path given");
+		ac_set_err(err, errlen, "no store path given");
 		return AC_ERR_INVALID;
 	}
 	memset(&p, 0, sizeof(p));

@@ -14,25 +14,11 @@
 #include <strings.h>
 #include <time.h>
 
+#include "ac_error.h"
 #include "events.h"
 #include "otp.h"
 #include "seal.h"
 #include "tokens.h"
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* ---- names and validation ---------------------------------------------- */
 
@@ -443,7 +429,7 @@ token_change(ac_ctx *ctx, const struct ac_who *who, const char *serial,
 
 	memset(&t, 0, sizeof(t));
 	if (!ac_serial_valid(serial)) {
-		set_err(c->err, c->errlen, "invalid serial number");
+		ac_set_err(c->err, c->errlen, "invalid serial number");
 		r = AC_ERR_INVALID;
 		goto out;
 	}
@@ -452,7 +438,7 @@ token_change(ac_ctx *ctx, const struct ac_who *who, const char *serial,
 	began = 1;
 	if ((r = ac_store_token_get(s, serial, &t)) != 0) {
 		if (r == AC_ERR_NOT_FOUND)
-			set_err(c->err, c->errlen, "no token with serial %s",
+			ac_set_err(c->err, c->errlen, "no token with serial %s",
 			    serial);
 		goto out;
 	}
@@ -489,38 +475,38 @@ spec_to_token(const struct ac_token_spec *spec, struct ac_token *t,
 	memset(t, 0, sizeof(*t));
 	if (spec->type != AC_TOKEN_TOTP && spec->type != AC_TOKEN_HOTP &&
 	    spec->type != AC_TOKEN_EMAIL) {
-		set_err(err, errlen, "unknown token type");
+		ac_set_err(err, errlen, "unknown token type");
 		return AC_ERR_INVALID;
 	}
 	if (spec->algo != AC_ALGO_SHA1 && spec->algo != AC_ALGO_SHA256 &&
 	    spec->algo != AC_ALGO_SHA512) {
-		set_err(err, errlen, "unknown algorithm");
+		ac_set_err(err, errlen, "unknown algorithm");
 		return AC_ERR_INVALID;
 	}
 	t->digits = spec->digits == 0 ? 6 : spec->digits;
 	t->period = spec->period == 0 ? 30 : spec->period;
 	if (t->digits != 6 && t->digits != 8) {
-		set_err(err, errlen, "digits must be 6 or 8, not %d",
+		ac_set_err(err, errlen, "digits must be 6 or 8, not %d",
 		    spec->digits);
 		return AC_ERR_INVALID;
 	}
 	if (spec->type == AC_TOKEN_TOTP && t->period != 30 && t->period != 60) {
-		set_err(err, errlen, "period must be 30 or 60 seconds, not %d",
+		ac_set_err(err, errlen, "period must be 30 or 60 seconds, not %d",
 		    spec->period);
 		return AC_ERR_INVALID;
 	}
 	if (!owner_valid(owner)) {
-		set_err(err, errlen, "invalid user name (at most %d bytes, no "
+		ac_set_err(err, errlen, "invalid user name (at most %d bytes, no "
 		    "control characters)", AC_MAX_USER);
 		return AC_ERR_INVALID;
 	}
 	if (!text_valid(desc, AC_MAX_DESCRIPTION)) {
-		set_err(err, errlen, "invalid description (at most %d bytes of "
+		ac_set_err(err, errlen, "invalid description (at most %d bytes of "
 		    "UTF-8 text)", AC_MAX_DESCRIPTION);
 		return AC_ERR_INVALID;
 	}
 	if (spec->type == AC_TOKEN_EMAIL && !email_valid(spec->email)) {
-		set_err(err, errlen, "an e-mail token needs a valid address");
+		ac_set_err(err, errlen, "an e-mail token needs a valid address");
 		return AC_ERR_INVALID;
 	}
 	t->type = spec->type;
@@ -603,7 +589,7 @@ ac_token_add(ac_ctx *ctx, const struct ac_who *who,
 	if ((r = spec_to_token(spec, &t, err, errlen)) != 0)
 		goto out;
 	if (secret == NULL || n < AC_MIN_SECRET || n > AC_MAX_SECRET) {
-		set_err(err, errlen, "the secret must be %d to %d bytes, not "
+		ac_set_err(err, errlen, "the secret must be %d to %d bytes, not "
 		    "%zu", AC_MIN_SECRET, AC_MAX_SECRET, n);
 		r = AC_ERR_INVALID;
 		goto out;
@@ -611,7 +597,7 @@ ac_token_add(ac_ctx *ctx, const struct ac_who *who,
 	if (spec->serial == NULL)
 		r = serial_generate(spec->type, t.serial);
 	else if (!ac_serial_valid(spec->serial)) {
-		set_err(err, errlen, "invalid serial number (1 to %d of "
+		ac_set_err(err, errlen, "invalid serial number (1 to %d of "
 		    "A-Z a-z 0-9 . _ -)", AC_MAX_SERIAL);
 		r = AC_ERR_INVALID;
 	} else
@@ -622,7 +608,7 @@ ac_token_add(ac_ctx *ctx, const struct ac_who *who,
 	t.created = t.activated = now;
 	r = token_insert(ctx, who, &t, "add", ac_token_type_name(t.type));
 	if (r == AC_ERR_EXISTS)
-		set_err(err, errlen, "a token with serial %s exists already",
+		ac_set_err(err, errlen, "a token with serial %s exists already",
 		    t.serial);
 out:
 	ac_wipe(&t, sizeof(t));
@@ -670,7 +656,7 @@ ac_token_enroll(ac_ctx *ctx, const struct ac_who *who,
 	if ((r = spec_to_token(spec, &t, err, errlen)) != 0)
 		goto out;
 	if (spec->serial != NULL && !ac_serial_valid(spec->serial)) {
-		set_err(err, errlen, "invalid serial number");
+		ac_set_err(err, errlen, "invalid serial number");
 		r = AC_ERR_INVALID;
 		goto out;
 	}
@@ -682,7 +668,7 @@ ac_token_enroll(ac_ctx *ctx, const struct ac_who *who,
 	t.expires = now + ac_ctx_policy(ctx)->pending_seconds;
 	if ((r = enroll_insert(ctx, who, spec, &t, secret, n)) != 0) {
 		if (r == AC_ERR_EXISTS)
-			set_err(err, errlen, "a token with serial %s exists "
+			ac_set_err(err, errlen, "a token with serial %s exists "
 			    "already", t.serial);
 		goto out;
 	}
@@ -732,16 +718,16 @@ edit_activate(ac_ctx *ctx, struct ac_token *t, struct change *c)
 	case AC_STATUS_PENDING:
 		break;
 	case AC_STATUS_EXPIRED:
-		set_err(c->err, c->errlen, "the enrollment of %s expired; "
+		ac_set_err(c->err, c->errlen, "the enrollment of %s expired; "
 		    "enroll the token again", t->serial);
 		return AC_ERR_STATE;
 	default:
-		set_err(c->err, c->errlen, "token %s is not waiting for "
+		ac_set_err(c->err, c->errlen, "token %s is not waiting for "
 		    "activation", t->serial);
 		return AC_ERR_STATE;
 	}
 	if (ac_token_locked(t, now)) {
-		set_err(c->err, c->errlen, "too many wrong codes; try again "
+		ac_set_err(c->err, c->errlen, "too many wrong codes; try again "
 		    "later");
 		snprintf(c->reason, sizeof(c->reason), "token locked");
 		c->keep = 1;
@@ -749,7 +735,7 @@ edit_activate(ac_ctx *ctx, struct ac_token *t, struct change *c)
 	}
 	r = ac_token_match(ctx, t, (const char *)c->arg, &next, &drift);
 	if (r == AC_ERR_DENIED || r == AC_ERR_REPLAY) {
-		set_err(c->err, c->errlen, "wrong code");
+		ac_set_err(c->err, c->errlen, "wrong code");
 		snprintf(c->reason, sizeof(c->reason), "wrong code");
 		c->keep = 1;
 		if ((r = ac_token_fail(ctx, t, NULL)) != 0) {
@@ -789,7 +775,7 @@ edit_enable(ac_ctx *ctx, struct ac_token *t, struct change *c)
 {
 	(void)ctx;
 	if (t->state == AC_STATE_PENDING) {
-		set_err(c->err, c->errlen, "token %s is pending activation",
+		ac_set_err(c->err, c->errlen, "token %s is pending activation",
 		    t->serial);
 		return AC_ERR_STATE;
 	}
@@ -942,20 +928,20 @@ edit_resync(ac_ctx *ctx, struct ac_token *t, struct change *c)
 	int r;
 
 	if (st != AC_STATUS_ACTIVE && st != AC_STATUS_LOCKED) {
-		set_err(c->err, c->errlen, "token %s is %s; only an active "
+		ac_set_err(c->err, c->errlen, "token %s is %s; only an active "
 		    "token can be resynchronised", t->serial,
 		    ac_token_status_name(st));
 		return AC_ERR_STATE;
 	}
 	if (!ac_otp_code_valid(p->code1, t->digits) ||
 	    !ac_otp_code_valid(p->code2, t->digits)) {
-		set_err(c->err, c->errlen, "both codes must be %d digits",
+		ac_set_err(c->err, c->errlen, "both codes must be %d digits",
 		    t->digits);
 		return AC_ERR_INVALID;
 	}
 	r = resync_search(ctx, t, p, &next, &drift);
 	if (r == AC_ERR_DENIED) {
-		set_err(c->err, c->errlen, "the two codes are not consecutive "
+		ac_set_err(c->err, c->errlen, "the two codes are not consecutive "
 		    "codes of token %s", t->serial);
 		snprintf(c->reason, sizeof(c->reason), "codes not found");
 		c->keep = 1;
@@ -1028,7 +1014,7 @@ ac_token_set_bypass(ac_ctx *ctx, const struct ac_who *who,
 	};
 
 	if (until != 0 && until != AC_FOREVER && until <= ac_ctx_now(ctx)) {
-		set_err(err, errlen, "the bypass end time is in the past");
+		ac_set_err(err, errlen, "the bypass end time is in the past");
 		return AC_ERR_INVALID;
 	}
 	return token_change(ctx, who, serial, &c);
@@ -1083,7 +1069,7 @@ ac_token_set_pin(ac_ctx *ctx, const struct ac_who *who,
 
 	if (pin != NULL && pin[0] != '\0') {
 		if (!pin_valid(pin)) {
-			set_err(err, errlen, "a PIN is %d to %d printable "
+			ac_set_err(err, errlen, "a PIN is %d to %d printable "
 			    "characters", AC_MIN_PIN, AC_MAX_PIN);
 			return AC_ERR_INVALID;
 		}
@@ -1112,7 +1098,7 @@ ac_token_set_description(ac_ctx *ctx, const struct ac_who *who,
 	};
 
 	if (!text_valid(c.arg, AC_MAX_DESCRIPTION)) {
-		set_err(err, errlen, "a description is at most %d bytes of "
+		ac_set_err(err, errlen, "a description is at most %d bytes of "
 		    "text without control characters", AC_MAX_DESCRIPTION);
 		return AC_ERR_INVALID;
 	}
