@@ -408,40 +408,95 @@ diagnostic(LDAP *ld, char *buf, size_t len)
 
 /* Sets protocol version 3, no referral chasing (AD answers a subtree
  * search from the root with referrals we must not follow with the
- * service password), timeouts and the TLS trust anchor. */
+ * service password) and timeouts. */
 static int
 set_options(struct ac_directory *d, LDAP *ld)
 {
 	struct timeval tv = { d->timeout, 0 };
-	int v3 = LDAP_VERSION3, hard = LDAP_OPT_X_TLS_HARD, zero = 0;
+	int v3 = LDAP_VERSION3;
 
 	if (ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &v3) ||
 	    ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF) ||
 	    ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &tv) ||
 	    ldap_set_option(ld, LDAP_OPT_TIMEOUT, &tv) ||
-	    ldap_set_option(ld, LDAP_OPT_TIMELIMIT, &d->timeout) ||
-	    ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &hard))
-		return -1;
-	if (d->ca_file != NULL &&
-	    ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, d->ca_file))
-		return -1;
-	/* Apply the TLS settings above to this handle only. */
-	if (ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &zero))
+	    ldap_set_option(ld, LDAP_OPT_TIMELIMIT, &d->timeout))
 		return -1;
 	return 0;
 }
 
 /*
- * Opens a handle to uri with our options and, when configured, StartTLS
- * (RFC 4513 section 3).  No bind yet.  On failure err says why and the
- * return is AC_ERR_UNAVAILABLE (or AC_ERR_CONFIG for a bad URI/option).
+ * The TLS settings of this handle: the server's certificate must chain to
+ * directory.ca_file (or the system's CAs) and name the URI's host (RFC
+ * 4513 section 3.1.3), else the handshake fails.  libldap copies its
+ * process-wide TLS defaults into each handle; NEWCTX builds this handle's
+ * own context from the options just set, so no other handle's (or
+ * ldap.conf's) settings apply to it.  NEWCTX is also where an unreadable
+ * CA file shows up.
+ */
+static int
+set_tls_options(struct ac_directory *d, LDAP *ld, const char *uri,
+    char *err, size_t errlen)
+{
+	int demand = LDAP_OPT_X_TLS_DEMAND, tls12 =
+	    LDAP_OPT_X_TLS_PROTOCOL_TLS1_2, server = 0;
+
+	if (ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand) ||
+	    ldap_set_option(ld, LDAP_OPT_X_TLS_PROTOCOL_MIN, &tls12) ||
+	    (d->ca_file != NULL &&
+	    ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, d->ca_file)) ||
+	    ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &server)) {
+		if (d->ca_file != NULL)
+			seterr(err, errlen, "%s: cannot set up TLS with "
+			    "directory.ca_file %s: unreadable, or no PEM "
+			    "certificate in it", uri, d->ca_file);
+		else
+			seterr(err, errlen, "%s: cannot set up TLS with the "
+			    "system's CA certificates (set directory.ca_file)",
+			    uri);
+		return AC_ERR_CONFIG;
+	}
+	return 0;
+}
+
+/*
+ * Says why opening the connection (TCP, and for ldaps:// the TLS
+ * handshake) or StartTLS failed.  libldap leaves a diagnostic only when
+ * the TLS layer failed, which tells a refused port from a refused
+ * certificate.
+ */
+static void
+connect_failure(struct ac_directory *d, LDAP *ld, const char *uri,
+    const char *step, int rc, char *err, size_t errlen)
+{
+	char diag[256];
+
+	diagnostic(ld, diag, sizeof(diag));
+	if (rc == LDAP_SERVER_DOWN && diag[0] == '\0')
+		seterr(err, errlen, "%s: %s", uri, ldap_err2string(rc));
+	else if (rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR)
+		seterr(err, errlen, "%s: %sTLS handshake failed [%s]: is "
+		    "the server's certificate signed by a CA in %s, and does "
+		    "it name this host?", uri, step, diag,
+		    d->ca_file != NULL ? d->ca_file : "the system's store "
+		    "(no directory.ca_file)");
+	else
+		seterr(err, errlen, "%s: %sthe server refused TLS: %s %s",
+		    uri, step, ldap_err2string(rc), diag);
+}
+
+/*
+ * Opens a handle to uri with our options, connects and, when configured,
+ * runs StartTLS (RFC 4511 section 4.14, RFC 4513 section 3).  No bind
+ * yet.  A failed TLS negotiation is never retried without TLS.  On
+ * failure err says why and the return is AC_ERR_UNAVAILABLE (this server
+ * cannot be used: the next URI is tried) or AC_ERR_CONFIG (bad URI, CA
+ * file).
  */
 static int
 open_handle(struct ac_directory *d, const char *uri, LDAP **out, char *err,
     size_t errlen)
 {
 	LDAP *ld = NULL;
-	char diag[256];
 	int rc, r = AC_ERR_CONFIG;
 
 	*out = NULL;
@@ -453,11 +508,19 @@ open_handle(struct ac_directory *d, const char *uri, LDAP **out, char *err,
 		seterr(err, errlen, "%s: cannot set LDAP options", uri);
 		goto out;
 	}
+	/* Plain ldap:// without StartTLS needs no TLS context (loading the
+	 * system's CAs for nothing costs time on each connection). */
+	if ((d->starttls || strncasecmp(uri, "ldaps://", 8) == 0) &&
+	    (r = set_tls_options(d, ld, uri, err, errlen)) < 0)
+		goto out;
+	r = AC_ERR_UNAVAILABLE;
+	if ((rc = ldap_connect(ld)) != LDAP_SUCCESS) {
+		connect_failure(d, ld, uri, "", rc, err, errlen);
+		goto out;
+	}
 	if (d->starttls && strncasecmp(uri, "ldap://", 7) == 0 &&
 	    (rc = ldap_start_tls_s(ld, NULL, NULL)) != LDAP_SUCCESS) {
-		seterr(err, errlen, "%s: StartTLS failed: %s %s", uri,
-		    ldap_err2string(rc), diagnostic(ld, diag, sizeof(diag)));
-		r = AC_ERR_UNAVAILABLE;
+		connect_failure(d, ld, uri, "StartTLS: ", rc, err, errlen);
 		goto out;
 	}
 	*out = ld;

@@ -9,8 +9,21 @@
  *
  * Config keys (documented in conf/tokenportal.hdf.example):
  *   directory.uri               space-separated ldap:// or ldaps:// URIs
- *   directory.starttls          0/1: StartTLS on ldap:// URIs (default 0)
- *   directory.ca_file           CA bundle checking the server's certificate
+ *                               (ldaps://: TLS from the first byte, port
+ *                               636 by default)
+ *   directory.starttls          0/1: StartTLS (RFC 4511 4.14) on every
+ *                               ldap:// URI before any bind (default 0;
+ *                               moot on ldaps:// URIs).  If it fails, that
+ *                               server is not used: never a bind in clear.
+ *   directory.ca_file           PEM file of the CA certificate(s) the
+ *                               server's certificate must chain to; relative
+ *                               to the config's folder; default: the
+ *                               system's store.  Applies to ldaps:// and
+ *                               StartTLS.  The certificate must also name
+ *                               the URI's host (subjectAltName DNS or IP;
+ *                               OpenLDAP checks "localhost" against the
+ *                               machine's own name).  Always enforced: no
+ *                               key turns certificate checking off.
  *   directory.bind_dn           service account used for searches
  *   directory.bind_password     its password, or
  *   directory.bind_password_file  a file holding it (one line)
@@ -72,10 +85,13 @@ void ac_directory_free(struct ac_directory *d);
  *   AC_ERR_ACCOUNT      right password but the account is disabled (533),
  *                       expired (532) or must change its password (773):
  *                       err says which, in words a user can act on;
- *   AC_ERR_UNAVAILABLE  no configured server answered in time (the next
- *                       call tries again);
- *   AC_ERR_CONFIG       the service account was refused, or the server
- *                       demands a stronger authentication (TLS);
+ *   AC_ERR_UNAVAILABLE  no configured server answered in time, or none
+ *                       completed TLS (certificate not trusted or not for
+ *                       that host, StartTLS refused): err names the URI and
+ *                       says "TLS"; the next call tries again;
+ *   AC_ERR_CONFIG       the service account was refused, the server
+ *                       demands a stronger authentication (TLS), or
+ *                       directory.ca_file cannot be read;
  *   AC_ERR_TOO_LONG     login or password over the limits of ac_limits.h.
  * The password is never copied beyond the LDAP library's own buffers.
  */

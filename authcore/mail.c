@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <openssl/crypto.h>
@@ -451,6 +452,16 @@ curl_failure(CURLcode cc, const char *ebuf, const struct ac_mail *m,
 		set_err(err, errlen, "mail server %s does not offer STARTTLS "
 		    "(smtp.starttls = 1): %s", m->server, why);
 		return AC_ERR_UNAVAILABLE;
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_SSL_CACERT_BADFILE:
+		/* Nothing was sent: the handshake comes before AUTH and MAIL
+		 * (RFC 3207 section 4, RFC 8314 section 3.3). */
+		set_err(err, errlen, "TLS with mail server %s failed: %s (is "
+		    "its certificate signed by a CA in %s, and for that "
+		    "host?)", m->server, why, m->ca_file != NULL ?
+		    m->ca_file : "the system's store (no smtp.ca_file)");
+		return AC_ERR_UNAVAILABLE;
 	case CURLE_COULDNT_RESOLVE_HOST:
 	case CURLE_COULDNT_CONNECT:
 	case CURLE_OPERATION_TIMEDOUT:
@@ -479,10 +490,21 @@ setup_curl(CURL *c, const struct ac_mail *m, char *ebuf)
 	SET(CURLOPT_ERRORBUFFER, ebuf);
 	SET(CURLOPT_CONNECTTIMEOUT, m->timeout);
 	SET(CURLOPT_TIMEOUT, m->timeout);
+	/* ALL: no mail unless STARTTLS succeeds; never a fallback to plain
+	 * text.  smtps:// URLs do TLS first whatever this says. */
 	if (m->starttls)
 		SET(CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
-	if (m->ca_file != NULL)
+	/* libcurl's defaults, stated: the certificate must chain to a
+	 * trusted CA and name the URL's host (RFC 6125). */
+	SET(CURLOPT_SSL_VERIFYPEER, 1L);
+	SET(CURLOPT_SSL_VERIFYHOST, 2L);
+	SET(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	if (m->ca_file != NULL) {
+		/* The configured CAs only: Debian's libcurl would also search
+		 * the system's CA folder. */
 		SET(CURLOPT_CAINFO, m->ca_file);
+		SET(CURLOPT_CAPATH, NULL);
+	}
 	if (m->username != NULL) {
 		SET(CURLOPT_USERNAME, m->username);
 		SET(CURLOPT_PASSWORD, m->password != NULL ? m->password : "");
@@ -790,7 +812,15 @@ read_options(struct ac_mail *m, const struct ac_config *cfg, char *err,
 	    errlen)) != 0)
 		return r;
 	m->timeout = (long)timeout;
-	return ac_config_path(cfg, "smtp.ca_file", NULL, &m->ca_file);
+	if ((r = ac_config_path(cfg, "smtp.ca_file", NULL, &m->ca_file)) != 0)
+		return r;
+	/* Found at start rather than at the first mail a user waits for. */
+	if (m->ca_file != NULL && access(m->ca_file, R_OK) != 0) {
+		set_err(err, errlen, "config key 'smtp.ca_file': cannot read %s",
+		    m->ca_file);
+		return AC_ERR_CONFIG;
+	}
+	return 0;
 }
 
 /* 1 when "host[:port]" names this machine: 127.0.0.0/8, [::1], localhost. */

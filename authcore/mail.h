@@ -5,15 +5,27 @@
  * settings come from the config's smtp.* keys (documented in
  * conf/tokenportal.hdf.example):
  *   smtp.url              smtp://host[:port] or smtps://host[:port]
- *                         (required to enable mail; no credentials in it)
+ *                         (required to enable mail; no credentials in it).
+ *                         smtps:// is TLS from the first byte (RFC 8314,
+ *                         port 465 by default).
  *   smtp.from             sender address (required when smtp.url is set)
  *   smtp.from_name        display name of the sender (optional)
- *   smtp.starttls         1: refuse to send unless STARTTLS succeeds (0)
+ *   smtp.starttls         1: STARTTLS (RFC 3207) on smtp:// before AUTH
+ *                         and MAIL; no mail is sent unless it succeeds
+ *                         (no fallback to plain text).  0 (default): plain
+ *                         text on smtp://, for a relay on the same host.
+ *                         Moot on smtps://.
  *   smtp.username         AUTH user (optional), with smtp.password or
  *   smtp.password_file    a file holding it (relative to the config folder)
  *                         AUTH only over smtps://, with smtp.starttls = 1
  *                         or to a loopback server (AC_ERR_CONFIG otherwise)
- *   smtp.ca_file          CA bundle to verify the server's certificate
+ *   smtp.ca_file          PEM file of the CA certificate(s) the server's
+ *                         certificate must chain to (then the only ones
+ *                         trusted); relative to the config folder; default
+ *                         the system's store.  Must be readable at start.
+ *                         The certificate must also name smtp.url's host
+ *                         (subjectAltName DNS or IP).  Checking is always
+ *                         on: no key turns it off.
  *   smtp.timeout_seconds  connect and whole-transaction timeout (10)
  *
  * Each ac_mail_send opens its own connection: workers send rarely, and a
@@ -40,7 +52,8 @@ void ac_mail_global_cleanup(void);
  * Reads the smtp.* keys of cfg and returns a mailer in *out (caller frees
  * with ac_mail_free).  Returns 0; AC_ERR_NOT_FOUND with err "mail not
  * configured" when smtp.url is absent (the portal then hides e-mail
- * tokens); AC_ERR_CONFIG with err naming the key at fault; AC_ERR_IO when
+ * tokens); AC_ERR_CONFIG with err naming the key at fault (also an
+ * unreadable smtp.ca_file); AC_ERR_IO when
  * smtp.password_file cannot be read; AC_ERR_NOMEM.  err may be NULL.
  */
 int ac_mail_new(const struct ac_config *cfg, struct ac_mail **out,
@@ -63,7 +76,9 @@ void ac_mail_free(struct ac_mail *m);
  *   AC_ERR_TOO_LONG  subject over AC_MAX_MAIL_SUBJECT or body over
  *                    AC_MAX_MAIL_BODY bytes
  *   AC_ERR_UNAVAILABLE  the server cannot be reached, timed out, refused
- *                    TLS or the message (err says which)
+ *                    TLS or the message, or its certificate was not
+ *                    trusted (err says which and mentions TLS; nothing
+ *                    was sent then)
  *   AC_ERR_DENIED    the server refused the login
  * err (may be NULL) gets one line for the log; it never holds the body.
  */

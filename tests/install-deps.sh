@@ -8,7 +8,7 @@ BUILD="build-essential pkg-config libfcgi-dev clearsilver-dev libldap-dev
 libqrencode-dev libssl-dev libsqlite3-dev libcurl4-openssl-dev libpam0g-dev
 libcmocka-dev zlib1g-dev"
 RUNTIME="nginx slapd ldap-utils oathtool zbar-tools librsvg2-bin sqlite3
-python3 curl chromium ca-certificates"
+python3 curl chromium ca-certificates openssl"
 
 missing=""
 for p in $BUILD $RUNTIME; do

@@ -5,6 +5,17 @@
     with Slapd(workdir) as s:          # loads conf/demo/directory.ldif
         s.uri, s.port, s.base_dn, s.service_dn, s.service_password
         s.stop(); s.restart()          # same port, same data
+    with Slapd(workdir, tls=True) as s:
+        s.uri (StartTLS offered), s.ldaps_uri, s.ca_file, s.other_ca_file
+
+With tls=True the server also listens on an ldaps:// port and offers
+StartTLS on the ldap:// one, with a throw-away CA and a certificate for
+127.0.0.1 / localhost made by testca.py under workdir/tls (or in tls_dir,
+so several servers of one test run share one set).  other_ca_file is a
+second CA that did not sign the server's certificate.  Such a server
+refuses simple binds without TLS ("security simple_bind=128"), so a client
+that signs in there provably spoke TLS; pass tls_required=False to allow
+them.
 
 The server runs as a child in its own process group with an mdb database
 under workdir; stop() and the context manager kill that group, also after
@@ -19,6 +30,7 @@ Command line:
     python3 tests/lib/slapd.py --control [...]
         for programs driving it through a pipe (the C unit tests): prints
         "uri URI", "port N", "base BASE_DN", "service DN", "password PW",
+        with --tls also "ldaps_uri URI", "ca FILE", "other_ca FILE",
         then "ready"; then reads commands on stdin, one a line:
         "stop" (answers "stopped"), "start" (answers "ready"), "quit".
         End of input also stops the server and cleans up, so a crashed
@@ -33,6 +45,9 @@ import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from testca import TestCA  # noqa: E402
 
 SLAPD = "/usr/sbin/slapd"
 SLAPADD = "/usr/sbin/slapadd"
@@ -151,8 +166,17 @@ def with_memberof(text):
 class Slapd:
     """One slapd process with its own config and database under workdir."""
 
-    def __init__(self, workdir, ldif_paths=None, memberof=True):
+    def __init__(self, workdir, ldif_paths=None, memberof=True, tls=False,
+                 tls_dir=None, tls_required=True):
         self.workdir = os.path.abspath(workdir)
+        self.tls = tls
+        self.tls_required = tls and tls_required
+        self.tls_dir = tls_dir or os.path.join(self.workdir, "tls")
+        self.ldaps_port = None
+        self.ldaps_uri = None
+        self.ca_file = None
+        self.other_ca_file = None
+        self._cert = None
         self.ldif_paths = list(ldif_paths) if ldif_paths else [DEMO_LDIF]
         self.memberof = memberof
         self.port = None
@@ -185,6 +209,18 @@ class Slapd:
         lines += [
             "pidfile %s/slapd.pid" % w,
             "argsfile %s/slapd.args" % w,
+        ]
+        if self.tls:
+            lines += [
+                "TLSCACertificateFile " + self.ca_file,
+                "TLSCertificateFile " + self._cert.cert_file,
+                "TLSCertificateKeyFile " + self._cert.key_file,
+            ]
+        if self.tls_required:
+            # RFC 4513 section 6.3.1: a password only over a protected
+            # connection; slapd answers confidentialityRequired (13).
+            lines.append("security simple_bind=128")
+        lines += [
             # Passwords are checked, never read: the service account sees
             # people and groups but no password hash (least privilege).
             "database mdb",
@@ -244,13 +280,21 @@ class Slapd:
         slapd and returns once the service account can bind."""
         os.makedirs(self.workdir, exist_ok=True)
         if not self._loaded:
+            if self.tls:
+                self._cert = TestCA(self.tls_dir)
+                self.ca_file = self._cert.ca_file
+                self.other_ca_file = self._cert.other_ca_file
             self._write_conf()
             self._load()
         fixed = self.port is not None
         for _ in range(1 if fixed else 5):
             if not fixed:
                 self.port = free_port()
+                if self.tls:
+                    self.ldaps_port = free_port()
             self.uri = "ldap://127.0.0.1:%d/" % self.port
+            if self.tls:
+                self.ldaps_uri = "ldaps://127.0.0.1:%d/" % self.ldaps_port
             if self._spawn():
                 return self
         self._kill()
@@ -260,7 +304,7 @@ class Slapd:
         logf = open(self.log, "ab")
         try:
             self.proc = subprocess.Popen(
-                [SLAPD, "-h", self.uri, "-f", self.conf, "-d", "0"],
+                [SLAPD, "-h", self._listen(), "-f", self.conf, "-d", "0"],
                 stdin=subprocess.DEVNULL, stdout=logf, stderr=logf,
                 start_new_session=True)
         finally:
@@ -271,14 +315,22 @@ class Slapd:
                 self.proc = None
                 return False        # port taken, or a config error
             try:
-                if ldap_bind("127.0.0.1", self.port, self.service_dn,
-                             self.service_password, 1.0) == 0:
+                rc = ldap_bind("127.0.0.1", self.port, self.service_dn,
+                               self.service_password, 1.0)
+                # Our plain-text bind is refused where TLS is required;
+                # any answer shows the server is up.
+                if rc == 0 or (self.tls_required and rc == 13):
                     return True
             except OSError:
                 pass
             time.sleep(0.01)
         self._kill()
         return False
+
+    def _listen(self):
+        if self.tls:
+            return self.uri + " " + self.ldaps_uri
+        return self.uri
 
     def _kill(self):
         p, self.proc = self.proc, None
@@ -297,12 +349,14 @@ class Slapd:
         # A daemon killed in a sandbox can linger <defunct> (STACK.md):
         # make sure the port is closed before saying we stopped.
         deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
-            except OSError:
-                return
-            time.sleep(0.01)
+        for port in (self.port, self.ldaps_port):
+            while port is not None and time.monotonic() < deadline:
+                try:
+                    socket.create_connection(("127.0.0.1", port),
+                                             0.2).close()
+                except OSError:
+                    break
+                time.sleep(0.01)
 
     def stop(self):
         """Stops the server; data and port are kept for restart()."""
@@ -339,6 +393,10 @@ def _control(s):
     print("base " + s.base_dn)
     print("service " + s.service_dn)
     print("password " + s.service_password)
+    if s.tls:
+        print("ldaps_uri " + s.ldaps_uri)
+        print("ca " + s.ca_file)
+        print("other_ca " + s.other_ca_file)
     print("ready", flush=True)
     for line in sys.stdin:
         cmd = line.strip()
@@ -362,6 +420,10 @@ def main():
                     "(default conf/demo/directory.ldif); repeatable")
     ap.add_argument("--no-memberof", action="store_true",
                     help="no memberof overlay: groups only via member")
+    ap.add_argument("--tls", action="store_true",
+                    help="also ldaps:// and StartTLS, with a throw-away CA")
+    ap.add_argument("--tls-dir", help="folder for the test CA and server "
+                    "certificate (default WORKDIR/tls; reused if present)")
     ap.add_argument("--control", action="store_true",
                     help="driven through stdin/stdout (tests)")
     a = ap.parse_args()
@@ -371,13 +433,17 @@ def main():
         tmp = tempfile.mkdtemp(prefix="tp-slapd-")
         workdir = tmp
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    s = Slapd(workdir, a.ldif, memberof=not a.no_memberof)
+    s = Slapd(workdir, a.ldif, memberof=not a.no_memberof, tls=a.tls,
+              tls_dir=a.tls_dir)
     try:
         s.start()
         if a.control:
             _control(s)
         else:
             print("slapd listening on %s (base %s)" % (s.uri, s.base_dn))
+            if s.tls:
+                print("and on %s; CA certificate %s" % (s.ldaps_uri,
+                                                         s.ca_file))
             print("service account %s / %s" % (s.service_dn,
                                                 s.service_password))
             print("demo users: alice/Alice-Demo-2026 ... "

@@ -4,7 +4,19 @@
 Tests and the demo point tokenportal's mail module at it instead of a real
 mail server.  It speaks enough ESMTP for libcurl and most clients: EHLO/HELO,
 optional AUTH PLAIN/LOGIN, MAIL, RCPT, DATA (with dot-unstuffing, RFC 5321
-section 4.5.2), RSET, NOOP, VRFY, QUIT.  No TLS: it listens on loopback only.
+section 4.5.2), RSET, NOOP, VRFY, QUIT.  It listens on loopback only.
+
+TLS (optional, Python's ssl module; certificates e.g. from testca.py):
+  --tls-cert/--tls-key alone: STARTTLS (RFC 3207).  The server then offers
+      STARTTLS and nothing else before it: MAIL is answered 530 and AUTH
+      538 (RFC 3207 section 4, RFC 4954 section 4) until TLS is up, and
+      AUTH is advertised only in the EHLO after STARTTLS.  So a mail that
+      arrives came over TLS, and a password never crosses in the clear.
+  --implicit-tls as well: TLS from the first byte (smtps, RFC 8314 3.3).
+A client that refuses the certificate just drops the connection; nothing
+is stored.  Each stored mail notes the TLS version ("TLS TLSv1.3" in the
+.env file, msg["tls"]); an AUTH attempted in the clear is counted in
+sink.cleartext_auth and written to DIR/cleartext-auth.
 
 In a Python test:
 
@@ -32,6 +44,7 @@ import email.policy
 import os
 import signal
 import socketserver
+import ssl
 import sys
 import threading
 import time
@@ -40,8 +53,45 @@ MAX_LINE = 1000          # RFC 5321 section 4.5.3.1.6: 1000 octets with CRLF
 MAX_MESSAGE = 10 * 1024 * 1024
 
 
+class _Writer:
+    """What the handler writes replies to: the socket, unbuffered."""
+
+    def __init__(self, sock):
+        self.sock = sock
+
+    def write(self, data):
+        self.sock.sendall(data)
+
+    def flush(self):
+        pass
+
+    def close(self):
+        pass
+
+
 class _Handler(socketserver.StreamRequestHandler):
     """One SMTP session."""
+
+    tls_version = None
+
+    def setup(self):
+        self.connection = self.request
+        self.connection.settimeout(30)
+        sink = self.server.sink
+        if sink.implicit_tls:
+            try:
+                self.connection = self.request = sink.ssl_context.wrap_socket(
+                    self.request, server_side=True)
+            except (ssl.SSLError, OSError):
+                self.connection = None     # the client refused us
+                return
+            self.tls_version = self.connection.version()
+        self.rfile = self.connection.makefile("rb")
+        self.wfile = _Writer(self.connection)
+
+    def finish(self):
+        if self.connection is not None:
+            self.rfile.close()
 
     def reply(self, text):
         self.wfile.write(text.encode("ascii") + b"\r\n")
@@ -55,8 +105,15 @@ class _Handler(socketserver.StreamRequestHandler):
             raise ValueError("line too long")
         return line
 
+    def starttls_pending(self):
+        """True while this session must still run STARTTLS."""
+        sink = self.server.sink
+        return sink.ssl_context is not None and self.tls_version is None
+
     def handle(self):
         sink = self.server.sink
+        if self.connection is None:
+            return
         self.reset()
         self.authed = sink.auth is None
         self.reply("220 smtpsink ESMTP ready")
@@ -75,7 +132,7 @@ class _Handler(socketserver.StreamRequestHandler):
                     continue
                 if method(arg.strip()) is False:
                     return
-        except (EOFError, ConnectionError):
+        except (EOFError, ConnectionError, ssl.SSLError, OSError):
             return
         except ValueError:
             self.reply("500 5.5.6 line too long")
@@ -90,7 +147,9 @@ class _Handler(socketserver.StreamRequestHandler):
         self.reset()
         lines = ["smtpsink greets " + arg, "8BITMIME",
                  "SIZE %d" % MAX_MESSAGE]
-        if self.server.sink.auth is not None:
+        if self.starttls_pending():
+            lines.append("STARTTLS")
+        elif self.server.sink.auth is not None:
             lines.append("AUTH PLAIN LOGIN")
         for extension in lines[:-1]:
             self.wfile.write(("250-" + extension + "\r\n").encode())
@@ -102,8 +161,36 @@ class _Handler(socketserver.StreamRequestHandler):
         self.reset()
         self.reply("250 smtpsink")
 
+    def smtp_STARTTLS(self, arg):
+        """RFC 3207 section 4: 220, the TLS handshake, then a session
+        that starts over (the client must EHLO again, 4.2).  Anything the
+        client pipelined after the command is dropped with the plain-text
+        reader (section 6 warns of such injection)."""
+        if not self.starttls_pending():
+            return self.reply("503 5.5.1 TLS already active or not offered")
+        if arg:
+            return self.reply("501 5.5.4 STARTTLS takes no argument")
+        self.reply("220 2.0.0 ready to start TLS")
+        self.rfile.close()
+        try:
+            self.connection = self.request = \
+                self.server.sink.ssl_context.wrap_socket(self.request,
+                                                         server_side=True)
+        except (ssl.SSLError, OSError):
+            self.connection = None
+            return False               # the client refused our certificate
+        self.tls_version = self.connection.version()
+        self.rfile = self.connection.makefile("rb")
+        self.wfile = _Writer(self.connection)
+        self.reset()
+        self.authed = self.server.sink.auth is None
+
     def smtp_AUTH(self, arg):
         sink = self.server.sink
+        if self.starttls_pending():
+            sink._note_cleartext_auth()
+            return self.reply("538 5.7.11 encryption required for "
+                              "requested authentication mechanism")
         if sink.auth is None:
             return self.reply("503 5.5.1 AUTH not offered")
         mech, _, initial = arg.partition(" ")
@@ -139,6 +226,9 @@ class _Handler(socketserver.StreamRequestHandler):
         return rest[1:rest.index(">")]
 
     def smtp_MAIL(self, arg):
+        if self.starttls_pending():
+            return self.reply("530 5.7.0 must issue a STARTTLS command "
+                              "first")
         if not self.authed:
             return self.reply("530 5.7.0 authentication required")
         if self.mail_from is not None:
@@ -177,7 +267,8 @@ class _Handler(socketserver.StreamRequestHandler):
                 return self.reply("552 5.3.4 message too big")
             chunks.append(line)
         number = self.server.sink._store(self.mail_from, self.rcpt_tos,
-                                         b"".join(chunks), self.auth_user())
+                                         b"".join(chunks), self.auth_user(),
+                                         self.tls_version)
         self.reset()
         self.reply("250 2.0.0 ok: queued as %d" % number)
 
@@ -210,14 +301,27 @@ class SmtpSink:
     """An SMTP server in a background thread; see the module docstring.
 
     auth: (user, password) to require AUTH, or None.
+    tls_cert, tls_key: PEM files: offer STARTTLS (required before MAIL and
+        AUTH), or with implicit_tls=True speak TLS from the start.
     reject: recipient addresses answered with 550.
     spool: a folder to write each message into (NNNN.eml, NNNN.env).
     out: a text stream to print each message on (the --print mode).
     """
 
     def __init__(self, host="127.0.0.1", port=0, auth=None, reject=(),
-                 spool=None, out=None):
+                 spool=None, out=None, tls_cert=None, tls_key=None,
+                 implicit_tls=False):
         self.host, self.port = host, port
+        self.ssl_context = None
+        self.implicit_tls = implicit_tls
+        self.cleartext_auth = 0
+        if tls_cert:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+            ctx.load_cert_chain(tls_cert, tls_key)
+            self.ssl_context = ctx
+        elif implicit_tls:
+            raise ValueError("implicit TLS needs tls_cert (and tls_key)")
         self.auth = auth
         self.reject = {a.lower() for a in reject}
         self.spool, self.out = spool, out
@@ -264,7 +368,15 @@ class SmtpSink:
                                        % (rcpt, timeout))
                 self._cond.wait(left)
 
-    def _store(self, mail_from, rcpt_tos, data, auth_user):
+    def _note_cleartext_auth(self):
+        with self._cond:
+            self.cleartext_auth += 1
+            if self.spool:
+                with open(os.path.join(self.spool, "cleartext-auth"),
+                          "a") as f:
+                    f.write("AUTH attempted before STARTTLS\n")
+
+    def _store(self, mail_from, rcpt_tos, data, auth_user, tls_version=None):
         msg = {
             "mail_from": mail_from,
             "rcpt_tos": list(rcpt_tos),
@@ -272,6 +384,7 @@ class SmtpSink:
             "message": email.message_from_bytes(data,
                                                 policy=email.policy.default),
             "auth_user": auth_user,
+            "tls": tls_version,
         }
         with self._cond:
             self.messages.append(msg)
@@ -289,6 +402,8 @@ class SmtpSink:
         env += "".join("RCPT TO:<%s>\n" % r for r in msg["rcpt_tos"])
         if msg["auth_user"] is not None:
             env += "AUTH %s\n" % msg["auth_user"]
+        if msg["tls"] is not None:
+            env += "TLS %s\n" % msg["tls"]
         # Envelope first, message last and by rename: a reader that sees
         # NNNN.eml sees both files complete.
         with open(base + ".env", "w", encoding="utf-8") as f:
@@ -327,15 +442,24 @@ def main(argv=None):
     ap.add_argument("--auth", help="require AUTH as USER:PASSWORD")
     ap.add_argument("--reject", action="append", default=[],
                     help="answer RCPT for this address with 550")
+    ap.add_argument("--tls-cert", help="PEM certificate: offer STARTTLS "
+                    "and require it before MAIL and AUTH")
+    ap.add_argument("--tls-key", help="PEM private key of --tls-cert")
+    ap.add_argument("--implicit-tls", action="store_true",
+                    help="TLS from the first byte (smtps) instead")
     args = ap.parse_args(argv)
 
     auth = tuple(args.auth.split(":", 1)) if args.auth else None
     if args.print_:
         # A terminal without UTF-8 must not make the sink drop a mail.
         sys.stdout.reconfigure(errors="backslashreplace")
+    if args.implicit_tls and not args.tls_cert:
+        ap.error("--implicit-tls needs --tls-cert and --tls-key")
     sink = SmtpSink(args.host, args.port, auth=auth, reject=args.reject,
                     spool=args.spool,
-                    out=sys.stdout if args.print_ else None)
+                    out=sys.stdout if args.print_ else None,
+                    tls_cert=args.tls_cert, tls_key=args.tls_key,
+                    implicit_tls=args.implicit_tls)
     done = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: done.set())

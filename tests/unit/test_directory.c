@@ -6,6 +6,12 @@
  * and takes "stop" / "start" commands on a pipe; closing the pipe stops it,
  * so a crashed test leaves nothing running.  Expected values (names, mails,
  * groups) come from the LDIF, which nothing in authcore produced.
+ *
+ * The TLS cases use a second slapd started with --tls: StartTLS on its
+ * ldap:// port, an ldaps:// port, and a throw-away CA made by the openssl
+ * CLI (tests/lib/testca.py), plus a second CA that did not sign the
+ * server's certificate.  That server refuses simple binds without TLS, so
+ * a sign-in that works there went over TLS.
  */
 #define _GNU_SOURCE		/* pipe2 */
 #include <errno.h>
@@ -43,11 +49,15 @@ struct server {
 	FILE	*to;		/* commands */
 	FILE	*from;		/* answers */
 	char	uri[128];
+	char	ldaps_uri[128];	/* --tls only */
+	char	ca[512];	/* the CA that signed the server's certificate */
+	char	other_ca[512];	/* a CA that did not */
 };
 
 static struct server srv;	/* with the memberof overlay */
 static struct server plain;	/* without: groups by search */
 static struct server fake_ad;	/* tests/lib/fake_ad.py */
+static struct server tls;	/* slapd.py --tls */
 static char tmpdir[] = "/tmp/tp-dirtest-XXXXXX";
 
 /* --- the slapd helper ------------------------------------------------- */
@@ -60,16 +70,25 @@ src_dir(void)
 	return s != NULL && *s != '\0' ? s : ".";
 }
 
-/* Reads answer lines until one starting with want; keeps "uri". */
+/* Reads answer lines until one starting with want; keeps "uri",
+ * "ldaps_uri", "ca" and "other_ca". */
 static int
 server_wait(struct server *s, const char *want)
 {
-	char line[512];
+	char line[1024];
 
 	while (fgets(line, sizeof(line), s->from) != NULL) {
 		line[strcspn(line, "\n")] = '\0';
 		if (strncmp(line, "uri ", 4) == 0)
 			snprintf(s->uri, sizeof(s->uri), "%.100s", line + 4);
+		if (strncmp(line, "ldaps_uri ", 10) == 0)
+			snprintf(s->ldaps_uri, sizeof(s->ldaps_uri), "%.100s",
+			    line + 10);
+		if (strncmp(line, "ca ", 3) == 0)
+			snprintf(s->ca, sizeof(s->ca), "%.500s", line + 3);
+		if (strncmp(line, "other_ca ", 9) == 0)
+			snprintf(s->other_ca, sizeof(s->other_ca), "%.500s",
+			    line + 9);
 		if (strcmp(line, want) == 0)
 			return 0;
 		if (strncmp(line, "error", 5) == 0)
@@ -602,6 +621,174 @@ ad_bind_reasons_are_mapped(void **state)
 	server_quit(&fake_ad);
 }
 
+/* --- TLS ---------------------------------------------------------------- */
+
+/* A handle with directory.starttls and, unless NULL, directory.ca_file. */
+static struct ac_directory *
+open_tls(const char *uri, int starttls, const char *ca)
+{
+	char extra[1024];
+
+	snprintf(extra, sizeof(extra), "directory.starttls = %d\n%s%s%s",
+	    starttls, ca != NULL ? "directory.ca_file = " : "",
+	    ca != NULL ? ca : "", ca != NULL ? "\n" : "");
+	return open_dir(uri, extra);
+}
+
+/* The message an operator reads in the log must point at TLS. */
+static void
+assert_says_tls(const char *err)
+{
+	if (strstr(err, "TLS") == NULL && strstr(err, "certificate") == NULL)
+		fail_msg("'%s' does not mention TLS or the certificate", err);
+}
+
+static void
+starttls_with_the_right_ca_signs_in(void **state)
+{
+	struct ac_directory *d = open_tls(tls.uri, 1, tls.ca);
+	struct ac_dir_user u;
+	char err[AC_ERRBUF];
+
+	(void)state;
+	assert_int_equal(auth(d, "alice", "Alice-Demo-2026", &u, err), 0);
+	assert_string_equal(u.email, "alice@example.org");
+	assert_int_equal(auth(d, "carol", "Carol-Demo-2026", &u, err), 0);
+	assert_int_equal(u.roles, AC_ROLE_HELPDESK);
+	assert_int_equal(auth(d, "alice", "Bob-Demo-2026", &u, err),
+	    AC_ERR_DENIED);
+	assert_int_equal(ac_directory_lookup(d, "dave", &u, err,
+	    sizeof(err)), 0);
+	assert_int_equal(u.roles, AC_ROLE_ADMIN);
+	ac_directory_free(d);
+	/* The same server refuses a password sent in the clear, so the
+	 * sign-ins above went over TLS (and a server that demands TLS is
+	 * the operator's problem, not an outage). */
+	d = open_tls(tls.uri, 0, tls.ca);
+	assert_int_equal(auth(d, "alice", "Alice-Demo-2026", &u, err),
+	    AC_ERR_CONFIG);
+	assert_non_null(strstr(err, "onfidentiality"));
+	ac_directory_free(d);
+}
+
+static void
+ldaps_with_the_right_ca_signs_in(void **state)
+{
+	struct ac_directory *d;
+	struct ac_dir_user u;
+	char err[AC_ERRBUF];
+
+	(void)state;
+	d = open_tls(tls.ldaps_uri, 0, tls.ca);
+	assert_int_equal(auth(d, "bob", "Bob-Demo-2026", &u, err), 0);
+	assert_string_equal(u.dn, "uid=bob," PEOPLE);
+	ac_directory_free(d);
+	/* starttls = 1 is moot on ldaps://: TLS is already on. */
+	d = open_tls(tls.ldaps_uri, 1, tls.ca);
+	assert_int_equal(auth(d, "bob", "Bob-Demo-2026", &u, err), 0);
+	ac_directory_free(d);
+}
+
+/*
+ * A certificate from a CA we were not told to trust: the call fails with
+ * a message about TLS and nothing is retried in the clear.  Also without
+ * directory.ca_file (the system's CAs do not know our test CA).
+ */
+static void
+wrong_ca_is_refused(void **state)
+{
+	const char *uris[] = { tls.uri, tls.ldaps_uri };
+	const char *cas[] = { tls.other_ca, NULL };
+	struct ac_directory *d;
+	struct ac_dir_user u;
+	char err[AC_ERRBUF];
+	size_t i, j;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		for (j = 0; j < 2; j++) {
+			d = open_tls(uris[i], i == 0, cas[j]);
+			assert_int_equal(auth(d, "alice", "Alice-Demo-2026",
+			    &u, err), AC_ERR_UNAVAILABLE);
+			assert_says_tls(err);
+			assert_string_equal(u.dn, "");
+			assert_int_equal(ac_directory_lookup(d, "alice", &u,
+			    err, sizeof(err)), AC_ERR_UNAVAILABLE);
+			assert_says_tls(err);
+			ac_directory_free(d);
+		}
+	}
+}
+
+/* The TLS settings belong to each handle: a handle that trusts the wrong
+ * CA next to one that trusts the right one, in either order. */
+static void
+tls_settings_are_per_handle(void **state)
+{
+	struct ac_directory *bad = open_tls(tls.uri, 1, tls.other_ca);
+	struct ac_directory *good;
+	struct ac_dir_user u;
+	char err[AC_ERRBUF];
+
+	(void)state;
+	assert_int_equal(auth(bad, "alice", "Alice-Demo-2026", &u, err),
+	    AC_ERR_UNAVAILABLE);
+	good = open_tls(tls.uri, 1, tls.ca);
+	assert_int_equal(auth(good, "alice", "Alice-Demo-2026", &u, err), 0);
+	assert_int_equal(auth(bad, "alice", "Alice-Demo-2026", &u, err),
+	    AC_ERR_UNAVAILABLE);
+	assert_int_equal(auth(good, "carol", "Carol-Demo-2026", &u, err), 0);
+	ac_directory_free(bad);
+	bad = open_tls(tls.ldaps_uri, 0, tls.other_ca);
+	assert_int_equal(auth(bad, "alice", "Alice-Demo-2026", &u, err),
+	    AC_ERR_UNAVAILABLE);
+	assert_int_equal(auth(good, "dave", "Dave-Demo-2026", &u, err), 0);
+	ac_directory_free(bad);
+	ac_directory_free(good);
+}
+
+/* StartTLS demanded of a server that has no TLS: refused, never a bind
+ * in the clear (srv accepts clear binds, so a fallback would succeed).
+ * Likewise ldaps:// to a port that speaks plain LDAP. */
+static void
+starttls_without_server_tls_is_refused(void **state)
+{
+	struct ac_directory *d = open_tls(srv.uri, 1, tls.ca);
+	struct ac_dir_user u;
+	char uri[128], err[AC_ERRBUF];
+	int port = 0;
+
+	(void)state;
+	assert_int_equal(auth(d, "alice", "Alice-Demo-2026", &u, err),
+	    AC_ERR_UNAVAILABLE);
+	assert_non_null(strstr(err, "StartTLS"));
+	assert_int_equal(ac_directory_lookup(d, "alice", &u, err,
+	    sizeof(err)), AC_ERR_UNAVAILABLE);
+	ac_directory_free(d);
+	assert_int_equal(sscanf(srv.uri, "ldap://127.0.0.1:%d", &port), 1);
+	snprintf(uri, sizeof(uri), "ldaps://127.0.0.1:%d/", port);
+	d = open_tls(uri, 0, tls.ca);
+	assert_int_equal(auth(d, "alice", "Alice-Demo-2026", &u, err),
+	    AC_ERR_UNAVAILABLE);
+	assert_says_tls(err);
+	ac_directory_free(d);
+}
+
+/* An unreadable CA file is the operator's mistake, named as such. */
+static void
+missing_ca_file_is_a_config_error(void **state)
+{
+	struct ac_directory *d = open_tls(tls.uri, 1, "no-such-ca.pem");
+	struct ac_dir_user u;
+	char err[AC_ERRBUF];
+
+	(void)state;
+	assert_int_equal(auth(d, "alice", "Alice-Demo-2026", &u, err),
+	    AC_ERR_CONFIG);
+	assert_non_null(strstr(err, "directory.ca_file"));
+	ac_directory_free(d);
+}
+
 /* --- fixtures ----------------------------------------------------------- */
 
 static int
@@ -613,7 +800,9 @@ setup(void **state)
 	alarm(60);
 	if (mkdtemp(tmpdir) == NULL)
 		return -1;
-	return server_spawn(&srv, "slapd.py", "--control", NULL);
+	if (server_spawn(&srv, "slapd.py", "--control", NULL) != 0)
+		return -1;
+	return server_spawn(&tls, "slapd.py", "--control", "--tls");
 }
 
 static int
@@ -623,6 +812,7 @@ teardown(void **state)
 	server_quit(&srv);
 	server_quit(&plain);
 	server_quit(&fake_ad);
+	server_quit(&tls);
 	rmdir(tmpdir);
 	return 0;
 }
@@ -643,6 +833,12 @@ main(void)
 		cmocka_unit_test(service_password_from_a_file),
 		cmocka_unit_test(bad_config_is_refused_with_the_key),
 		cmocka_unit_test(ad_bind_reasons_are_mapped),
+		cmocka_unit_test(starttls_with_the_right_ca_signs_in),
+		cmocka_unit_test(ldaps_with_the_right_ca_signs_in),
+		cmocka_unit_test(wrong_ca_is_refused),
+		cmocka_unit_test(tls_settings_are_per_handle),
+		cmocka_unit_test(starttls_without_server_tls_is_refused),
+		cmocka_unit_test(missing_ca_file_is_a_config_error),
 	};
 
 	return cmocka_run_group_tests_name("directory", tests, setup,

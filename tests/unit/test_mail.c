@@ -7,6 +7,11 @@
  * read back with Python's email package, an independent RFC 5322 / 2047
  * parser.  Nothing here sleeps: the sink writes a mail before it answers
  * 250, so a send that returned 0 has its file on disk.
+ *
+ * The TLS cases use two more sinks with a throw-away CA made once per run
+ * by the openssl CLI (tests/lib/testca.py): one that requires STARTTLS
+ * before MAIL and AUTH, one that speaks TLS from the first byte (smtps).
+ * The sink notes the TLS version of each mail in its envelope file.
  */
 #define _GNU_SOURCE		/* strptime, timegm */
 #include <errno.h>
@@ -15,6 +20,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +76,16 @@ static char		tmpdir[] = "/tmp/test_mail.XXXXXX";
 static char		sink_script[1024];
 static struct sink	plain;		/* no AUTH; rejects nobody@ */
 static struct sink	authed;		/* AUTH sender:s3cret-pw */
+static struct sink	starttls;	/* STARTTLS, then AUTH sender:s3cret-pw */
+static struct sink	smtps;		/* implicit TLS, no AUTH */
+
+/* The throw-away certificates (tests/lib/testca.py). */
+static struct {
+	char	ca[256];	/* signed the sinks' certificate */
+	char	cert[256];
+	char	key[256];
+	char	other_ca[256];	/* same name, another key: signed nothing */
+} pki;
 
 /* Finds tests/lib/smtpsink.py from TP_SRC or the working directory. */
 static int
@@ -82,15 +98,51 @@ find_script(void)
 	return access(sink_script, R_OK);
 }
 
-/* Starts a sink spooling into a new folder under tmpdir; reads the port
- * from its first line of output. */
+/* Makes the certificates under tmpdir/tls with testca.py; reads the
+ * paths from its output. */
 static int
-sink_start(struct sink *s, const char *name, const char *extra_flag,
-    const char *extra_value)
+make_pki(void)
 {
-	char	 line[128];
-	int	 fds[2];
-	FILE	*f;
+	char		 cmd[2048], line[512], path[256];
+	FILE		*p;
+	const char	*src = getenv("TP_SRC");
+
+	snprintf(cmd, sizeof(cmd), "python3 '%.900s/tests/lib/testca.py' "
+	    "'%s/tls'", src != NULL ? src : ".", tmpdir);
+	if ((p = popen(cmd, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), p) != NULL) {
+		if (sscanf(line, "ca %255s", path) == 1)
+			snprintf(pki.ca, sizeof(pki.ca), "%s", path);
+		else if (sscanf(line, "cert %255s", path) == 1)
+			snprintf(pki.cert, sizeof(pki.cert), "%s", path);
+		else if (sscanf(line, "key %255s", path) == 1)
+			snprintf(pki.key, sizeof(pki.key), "%s", path);
+		else if (sscanf(line, "other_ca %255s", path) == 1)
+			snprintf(pki.other_ca, sizeof(pki.other_ca), "%s",
+			    path);
+	}
+	if (pclose(p) != 0 || pki.ca[0] == '\0' || pki.other_ca[0] == '\0')
+		return -1;
+	return 0;
+}
+
+/* Starts a sink spooling into a new folder under tmpdir with the extra
+ * arguments (NULL-terminated); reads the port from its first line of
+ * output. */
+static int
+sink_start(struct sink *s, const char *name, const char *const *extra)
+{
+	const char	*argv[16] = { "python3", sink_script, "--port", "0",
+	    "--spool" };
+	char		 line[128];
+	int		 fds[2], i, n = 5;
+	FILE		*f;
+
+	argv[n++] = s->spool;
+	for (i = 0; extra[i] != NULL && n < 15; i++)
+		argv[n++] = extra[i];
+	argv[n] = NULL;
 
 	snprintf(s->spool, sizeof(s->spool), "%s/%s", tmpdir, name);
 	if (mkdir(s->spool, 0700) != 0 || pipe(fds) != 0)
@@ -100,8 +152,7 @@ sink_start(struct sink *s, const char *name, const char *extra_flag,
 	if (s->pid == 0) {
 		dup2(fds[1], 1);
 		close(fds[0]);
-		execlp("python3", "python3", sink_script, "--port", "0",
-		    "--spool", s->spool, extra_flag, extra_value, (char *)NULL);
+		execvp("python3", (char *const *)(uintptr_t)argv);
 		_exit(127);
 	}
 	close(fds[1]);
@@ -563,6 +614,164 @@ starttls_required_but_not_offered_fails(void **state)
 	ac_mail_free(m);
 }
 
+/* --- TLS -------------------------------------------------------------- */
+
+/* The envelope file of the mail next_mail() just read from s. */
+static char *
+last_envelope(const struct sink *s)
+{
+	char	path[128];
+
+	snprintf(path, sizeof(path), "%s/%04d.env", s->spool, s->count);
+	return slurp(path);
+}
+
+/* True if the sink saw an AUTH command before STARTTLS. */
+static int
+cleartext_auth_seen(const struct sink *s)
+{
+	char	path[128];
+
+	snprintf(path, sizeof(path), "%s/cleartext-auth", s->spool);
+	return access(path, F_OK) == 0;
+}
+
+/* The message an operator reads must point at TLS. */
+static void
+assert_says_tls(const char *err)
+{
+	if (strstr(err, "TLS") == NULL && strstr(err, "certificate") == NULL)
+		fail_msg("'%s' does not mention TLS or the certificate", err);
+}
+
+/* Sends one mail with a code through m and checks it arrived at s, over
+ * TLS, with the code intact. */
+static void
+assert_delivered_over_tls(struct ac_mail *m, struct sink *s,
+    const char *auth_user)
+{
+	char	 err[AC_ERRBUF] = "", path[128], *eml, *env;
+
+	if (ac_mail_send(m, ALICE, "Your sign-in code",
+	    "Your code is 482913.\n", err, sizeof(err)) != 0)
+		fail_msg("send: %s", err);
+	eml = next_mail(s, "eml", path, sizeof(path));
+	assert_non_null(eml);
+	assert_non_null(strstr(eml, "Your code is 482913."));
+	env = last_envelope(s);
+	assert_non_null(env);
+	assert_non_null(strstr(env, "RCPT TO:<" ALICE ">"));
+	assert_non_null(strstr(env, "\nTLS TLSv1."));
+	if (auth_user != NULL)
+		assert_non_null(strstr(env, auth_user));
+	free(eml);
+	free(env);
+}
+
+/* STARTTLS with the CA that signed the server's certificate: delivered,
+ * and the login went over TLS (the sink refuses AUTH before STARTTLS and
+ * does not even offer it). */
+static void
+starttls_with_the_right_ca_delivers(void **state)
+{
+	struct ac_mail	*m = mailer("smtp.url = smtp://127.0.0.1:%d\n"
+	    "smtp.from = " FROM "\nsmtp.starttls = 1\nsmtp.ca_file = %s\n"
+	    "smtp.username = sender\nsmtp.password = s3cret-pw\n",
+	    starttls.port, pki.ca);
+
+	(void)state;
+	assert_delivered_over_tls(m, &starttls, "AUTH sender");
+	assert_false(cleartext_auth_seen(&starttls));
+	ac_mail_free(m);
+}
+
+/* smtps:// (TLS from the first byte), by IP and by the name localhost
+ * (both are in the certificate's subjectAltName). */
+static void
+smtps_with_the_right_ca_delivers(void **state)
+{
+	struct ac_mail	*m = mailer("smtp.url = smtps://127.0.0.1:%d\n"
+	    "smtp.from = " FROM "\nsmtp.ca_file = %s\n", smtps.port, pki.ca);
+
+	(void)state;
+	assert_delivered_over_tls(m, &smtps, NULL);
+	ac_mail_free(m);
+	m = mailer("smtp.url = smtps://localhost:%d\nsmtp.from = " FROM
+	    "\nsmtp.ca_file = %s\nsmtp.starttls = 1\n", smtps.port, pki.ca);
+	assert_delivered_over_tls(m, &smtps, NULL);
+	ac_mail_free(m);
+}
+
+/*
+ * A certificate from a CA we were not told to trust (smtp.ca_file names
+ * another CA, or none: the system's CAs do not know the test CA): a clear
+ * error, nothing delivered, no password sent, and no retry in the clear.
+ */
+static void
+wrong_ca_is_refused_and_nothing_delivered(void **state)
+{
+	struct sink	*sinks[] = { &starttls, &smtps };
+	const char	*cas[] = { pki.other_ca, NULL };
+	struct ac_mail	*m;
+	char		 err[AC_ERRBUF];
+	size_t		 i, j;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		for (j = 0; j < 2; j++) {
+			m = mailer("smtp.url = %s://127.0.0.1:%d\n"
+			    "smtp.from = " FROM "\nsmtp.starttls = 1\n"
+			    "smtp.username = sender\n"
+			    "smtp.password = s3cret-pw\n%s%s%s",
+			    i == 0 ? "smtp" : "smtps", sinks[i]->port,
+			    cas[j] != NULL ? "smtp.ca_file = " : "",
+			    cas[j] != NULL ? cas[j] : "",
+			    cas[j] != NULL ? "\n" : "");
+			err[0] = '\0';
+			assert_int_equal(ac_mail_send(m, ALICE, "Hi",
+			    "Your code is 551177", err, sizeof(err)),
+			    AC_ERR_UNAVAILABLE);
+			if (getenv("TEST_VERBOSE") != NULL)
+				fprintf(stderr, "# %s\n", err);
+			assert_says_tls(err);
+			assert_null(strstr(err, "551177"));
+			assert_null(strstr(err, "s3cret-pw"));
+			assert_true(no_new_mail(sinks[i]));
+			ac_mail_free(m);
+		}
+	}
+	assert_false(cleartext_auth_seen(&starttls));
+}
+
+/* With smtp.starttls = 0 nothing is encrypted, so a server that wants
+ * STARTTLS first refuses the mail, and the password is not sent: AUTH is
+ * offered only after STARTTLS. */
+static void
+auth_only_after_starttls(void **state)
+{
+	struct ac_mail	*m = mailer("smtp.url = smtp://127.0.0.1:%d\n"
+	    "smtp.from = " FROM "\nsmtp.ca_file = %s\n"
+	    "smtp.username = sender\nsmtp.password = s3cret-pw\n",
+	    starttls.port, pki.ca);
+	char		 err[AC_ERRBUF] = "";
+
+	(void)state;
+	assert_true(ac_mail_send(m, ALICE, "Hi", "Your code is 551177", err,
+	    sizeof(err)) < 0);
+	assert_true(no_new_mail(&starttls));
+	assert_false(cleartext_auth_seen(&starttls));
+	assert_null(strstr(err, "s3cret-pw"));
+	ac_mail_free(m);
+	/* The same settings with STARTTLS on: delivered, logged in. */
+	m = mailer("smtp.url = smtp://127.0.0.1:%d\n"
+	    "smtp.from = " FROM "\nsmtp.ca_file = %s\nsmtp.starttls = 1\n"
+	    "smtp.username = sender\nsmtp.password = s3cret-pw\n",
+	    starttls.port, pki.ca);
+	assert_delivered_over_tls(m, &starttls, "AUTH sender");
+	assert_false(cleartext_auth_seen(&starttls));
+	ac_mail_free(m);
+}
+
 /* AUTH with the password from a file next to the config; a wrong
  * password is AC_ERR_DENIED. */
 static void
@@ -670,19 +879,34 @@ missing_or_bad_settings(void **state)
 	assert_int_equal(mailer_error("smtp.url = smtps://mail.example.org:465"
 	    "\nsmtp.from = " FROM "\nsmtp.starttls = 1\n"
 	    "smtp.timeout_seconds = 5\n", err, sizeof(err)), 0);
+	/* A CA file that cannot be read is found at start, not at the
+	 * first mail. */
+	assert_int_equal(mailer_error("smtp.url = smtps://127.0.0.1\n"
+	    "smtp.from = " FROM "\nsmtp.ca_file = no-such-ca.pem\n", err,
+	    sizeof(err)), AC_ERR_CONFIG);
+	assert_non_null(strstr(err, "smtp.ca_file"));
 	ac_mail_free(NULL);
 }
 
 static int
 setup(void **state)
 {
+	const char *plain_args[] = { "--reject", "nobody@example.org", NULL };
+	const char *auth_args[] = { "--auth", "sender:s3cret-pw", NULL };
+	const char *starttls_args[] = { "--auth", "sender:s3cret-pw",
+	    "--tls-cert", pki.cert, "--tls-key", pki.key, NULL };
+	const char *smtps_args[] = { "--tls-cert", pki.cert, "--tls-key",
+	    pki.key, "--implicit-tls", NULL };
+
 	(void)state;
 	if (find_script() != 0 || mkdtemp(tmpdir) == NULL ||
-	    ac_mail_global_init() != 0)
+	    ac_mail_global_init() != 0 || make_pki() != 0)
 		return -1;
-	if (sink_start(&plain, "plain", "--reject", "nobody@example.org") != 0)
+	if (sink_start(&plain, "plain", plain_args) != 0 ||
+	    sink_start(&starttls, "starttls", starttls_args) != 0 ||
+	    sink_start(&smtps, "smtps", smtps_args) != 0)
 		return -1;
-	return sink_start(&authed, "authed", "--auth", "sender:s3cret-pw");
+	return sink_start(&authed, "authed", auth_args);
 }
 
 static int
@@ -693,6 +917,8 @@ teardown(void **state)
 	(void)state;
 	sink_stop(&plain);
 	sink_stop(&authed);
+	sink_stop(&starttls);
+	sink_stop(&smtps);
 	ac_mail_global_cleanup();
 	/* tmpdir is ours: made by mkdtemp above. */
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
@@ -713,6 +939,10 @@ main(void)
 		cmocka_unit_test(refused_recipient_is_reported),
 		cmocka_unit_test(server_down_is_a_clear_error),
 		cmocka_unit_test(starttls_required_but_not_offered_fails),
+		cmocka_unit_test(starttls_with_the_right_ca_delivers),
+		cmocka_unit_test(smtps_with_the_right_ca_delivers),
+		cmocka_unit_test(wrong_ca_is_refused_and_nothing_delivered),
+		cmocka_unit_test(auth_only_after_starttls),
 		cmocka_unit_test(auth_with_password_file),
 		cmocka_unit_test(password_file_leaves_no_copy),
 		cmocka_unit_test(missing_or_bad_settings),
