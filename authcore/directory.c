@@ -61,21 +61,6 @@ static const char *const role_key[DIR_NROLES] = {
 	"roles.helpdesk.group", "roles.admin.group"
 };
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 static char *
 dup_or_null(const char *s)
 {
@@ -99,13 +84,13 @@ parse_uris(struct ac_directory *d, const char *list, char *err, size_t errlen)
 		if (n == 0)
 			break;
 		if (d->nuris == DIR_MAX_URIS) {
-			seterr(err, errlen, "directory.uri: more than %d URIs",
+			ac_set_err(err, errlen, "directory.uri: more than %d URIs",
 			    DIR_MAX_URIS);
 			return AC_ERR_CONFIG;
 		}
 		if (strncasecmp(p, "ldap://", 7) != 0 &&
 		    strncasecmp(p, "ldaps://", 8) != 0) {
-			seterr(err, errlen, "directory.uri: '%.*s' is not an "
+			ac_set_err(err, errlen, "directory.uri: '%.*s' is not an "
 			    "ldap:// or ldaps:// URI", (int)n, p);
 			return AC_ERR_CONFIG;
 		}
@@ -115,7 +100,7 @@ parse_uris(struct ac_directory *d, const char *list, char *err, size_t errlen)
 		p += n;
 	}
 	if (d->nuris == 0) {
-		seterr(err, errlen, "directory.uri: no URI given");
+		ac_set_err(err, errlen, "directory.uri: no URI given");
 		return AC_ERR_CONFIG;
 	}
 	return 0;
@@ -134,7 +119,7 @@ check_filter(const char *f, char *err, size_t errlen)
 
 	for (p = f; (p = strchr(p, '%')) != NULL; p += 2) {
 		if (p[1] != 's') {
-			seterr(err, errlen, "directory.user_filter: only %%s "
+			ac_set_err(err, errlen, "directory.user_filter: only %%s "
 			    "may follow a '%%'");
 			return AC_ERR_CONFIG;
 		}
@@ -142,7 +127,7 @@ check_filter(const char *f, char *err, size_t errlen)
 	}
 	if (n < 2 || f[0] != '(' || f[n - 1] != ')' || subst == 0 ||
 	    subst > DIR_MAX_FILTER_SUBST) {
-		seterr(err, errlen, "directory.user_filter: expected a filter "
+		ac_set_err(err, errlen, "directory.user_filter: expected a filter "
 		    "in parentheses with one %%s for the login, got '%s'", f);
 		return AC_ERR_CONFIG;
 	}
@@ -159,13 +144,13 @@ read_password_file(const char *path, char **out, char *err, size_t errlen)
 	int r = AC_ERR_IO;
 
 	if ((f = fopen(path, "r")) == NULL) {
-		seterr(err, errlen, "directory.bind_password_file: cannot read "
+		ac_set_err(err, errlen, "directory.bind_password_file: cannot read "
 		    "%s: %s", path, strerror(errno));
 		return AC_ERR_IO;
 	}
 	n = fread(buf, 1, sizeof(buf) - 1, f);
 	if (ferror(f)) {
-		seterr(err, errlen, "directory.bind_password_file: cannot read "
+		ac_set_err(err, errlen, "directory.bind_password_file: cannot read "
 		    "%s", path);
 		goto out;
 	}
@@ -176,7 +161,7 @@ read_password_file(const char *path, char **out, char *err, size_t errlen)
 		buf[--n] = '\0';
 	r = AC_ERR_CONFIG;
 	if (n == 0 || n > AC_MAX_PASSWORD || strlen(buf) != n) {
-		seterr(err, errlen, "directory.bind_password_file: %s must hold "
+		ac_set_err(err, errlen, "directory.bind_password_file: %s must hold "
 		    "one password of 1 to %d bytes", path, AC_MAX_PASSWORD);
 		goto out;
 	}
@@ -214,7 +199,7 @@ config_bind(struct ac_directory *d, const struct ac_config *cfg, char *err,
 	if (r < 0)
 		return r;
 	if (d->bind_dn != NULL && d->bind_pw == NULL) {
-		seterr(err, errlen, "directory.bind_dn is set but neither "
+		ac_set_err(err, errlen, "directory.bind_dn is set but neither "
 		    "directory.bind_password nor directory.bind_password_file");
 		return AC_ERR_CONFIG;
 	}
@@ -248,7 +233,7 @@ config_roles(struct ac_directory *d, const struct ac_config *cfg, char *err,
 		if (g == NULL)
 			continue;
 		if ((d->role_group[i] = normalize_dn(g)) == NULL) {
-			seterr(err, errlen, "%s: '%s' is not a valid DN",
+			ac_set_err(err, errlen, "%s: '%s' is not a valid DN",
 			    role_key[i], g);
 			return AC_ERR_CONFIG;
 		}
@@ -332,7 +317,7 @@ ac_directory_new(const struct ac_config *cfg, struct ac_directory **out,
 	r = 0;
 out:
 	if (r == AC_ERR_NOMEM)
-		seterr(err, errlen, "out of memory reading directory config");
+		ac_set_err(err, errlen, "out of memory reading directory config");
 	ac_directory_free(d);
 	return r;
 }
@@ -446,11 +431,11 @@ set_tls_options(struct ac_directory *d, LDAP *ld, const char *uri,
 	    ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, d->ca_file)) ||
 	    ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &server)) {
 		if (d->ca_file != NULL)
-			seterr(err, errlen, "%s: cannot set up TLS with "
+			ac_set_err(err, errlen, "%s: cannot set up TLS with "
 			    "directory.ca_file %s: unreadable, or no PEM "
 			    "certificate in it", uri, d->ca_file);
 		else
-			seterr(err, errlen, "%s: cannot set up TLS with the "
+			ac_set_err(err, errlen, "%s: cannot set up TLS with the "
 			    "system's CA certificates (set directory.ca_file)",
 			    uri);
 		return AC_ERR_CONFIG;
@@ -472,15 +457,15 @@ connect_failure(struct ac_directory *d, LDAP *ld, const char *uri,
 
 	diagnostic(ld, diag, sizeof(diag));
 	if (rc == LDAP_SERVER_DOWN && diag[0] == '\0')
-		seterr(err, errlen, "%s: %s", uri, ldap_err2string(rc));
+		ac_set_err(err, errlen, "%s: %s", uri, ldap_err2string(rc));
 	else if (rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR)
-		seterr(err, errlen, "%s: %sTLS handshake failed [%s]: is "
+		ac_set_err(err, errlen, "%s: %sTLS handshake failed [%s]: is "
 		    "the server's certificate signed by a CA in %s, and does "
 		    "it name this host?", uri, step, diag,
 		    d->ca_file != NULL ? d->ca_file : "the system's store "
 		    "(no directory.ca_file)");
 	else
-		seterr(err, errlen, "%s: %sthe server refused TLS: %s %s",
+		ac_set_err(err, errlen, "%s: %sthe server refused TLS: %s %s",
 		    uri, step, ldap_err2string(rc), diag);
 }
 
@@ -501,11 +486,11 @@ open_handle(struct ac_directory *d, const char *uri, LDAP **out, char *err,
 
 	*out = NULL;
 	if ((rc = ldap_initialize(&ld, uri)) != LDAP_SUCCESS) {
-		seterr(err, errlen, "%s: %s", uri, ldap_err2string(rc));
+		ac_set_err(err, errlen, "%s: %s", uri, ldap_err2string(rc));
 		goto out;
 	}
 	if (set_options(d, ld) < 0) {
-		seterr(err, errlen, "%s: cannot set LDAP options", uri);
+		ac_set_err(err, errlen, "%s: cannot set LDAP options", uri);
 		goto out;
 	}
 	/* Plain ldap:// without StartTLS needs no TLS context (loading the
@@ -548,7 +533,7 @@ bind_service(struct ac_directory *d, LDAP *ld, const char *uri, char *err,
 	    NULL, NULL);
 	if (rc == LDAP_SUCCESS)
 		return 0;
-	seterr(err, errlen, "%s: service account bind as '%s': %s %s", uri,
+	ac_set_err(err, errlen, "%s: service account bind as '%s': %s %s", uri,
 	    d->bind_dn != NULL ? d->bind_dn : "(anonymous)",
 	    ldap_err2string(rc), diagnostic(ld, diag, sizeof(diag)));
 	/* Wrong service credentials or a server that wants TLS first
@@ -663,7 +648,7 @@ search_user(struct ac_directory *d, const char *login, LDAPMessage **res,
 		*res = NULL;
 		return AC_ERR_NOT_FOUND;
 	}
-	seterr(err, errlen, "%s: search under '%s': %s %s", d->uris[d->cur],
+	ac_set_err(err, errlen, "%s: search under '%s': %s %s", d->uris[d->cur],
 	    d->base_dn, ldap_err2string(rc), diagnostic(d->ld, diag,
 	    sizeof(diag)));
 	ldap_msgfree(*res);
@@ -701,7 +686,7 @@ fill_user(struct ac_directory *d, LDAPMessage *e, const char *login,
 
 	memset(out, 0, sizeof(*out));
 	if (dn == NULL || strlen(dn) >= sizeof(out->dn)) {
-		seterr(err, errlen, "directory entry DN missing or too long");
+		ac_set_err(err, errlen, "directory entry DN missing or too long");
 		goto out;
 	}
 	memcpy(out->dn, dn, strlen(dn) + 1);
@@ -745,7 +730,7 @@ base_matches(struct ac_directory *d, const char *dn, const char *filter,
 	if (rc == LDAP_SUCCESS || rc == LDAP_NO_SUCH_OBJECT ||
 	    rc == LDAP_INSUFFICIENT_ACCESS)
 		return n > 0;
-	seterr(err, errlen, "%s: group lookup: %s", d->uris[d->cur],
+	ac_set_err(err, errlen, "%s: group lookup: %s", d->uris[d->cur],
 	    ldap_err2string(rc));
 	return rc_unavailable(rc) ? AC_ERR_UNAVAILABLE : AC_ERR_CONFIG;
 }
@@ -857,19 +842,19 @@ map_bind_refusal(const char *diag, char *err, size_t errlen)
 	if (p != NULL)
 		sscanf(p + 5, "%7[0-9a-fA-F]", code);
 	if (strcasecmp(code, "533") == 0) {
-		seterr(err, errlen, "your directory account is disabled");
+		ac_set_err(err, errlen, "your directory account is disabled");
 		return AC_ERR_ACCOUNT;
 	}
 	if (strcasecmp(code, "532") == 0) {
-		seterr(err, errlen, "your directory password has expired");
+		ac_set_err(err, errlen, "your directory password has expired");
 		return AC_ERR_ACCOUNT;
 	}
 	if (strcasecmp(code, "773") == 0) {
-		seterr(err, errlen, "your directory password must be changed "
+		ac_set_err(err, errlen, "your directory password must be changed "
 		    "before you can sign in");
 		return AC_ERR_ACCOUNT;
 	}
-	seterr(err, errlen, "%s", DENIED_MSG);
+	ac_set_err(err, errlen, "%s", DENIED_MSG);
 	return AC_ERR_DENIED;
 }
 
@@ -896,13 +881,13 @@ bind_user(struct ac_directory *d, const char *dn, const char *password,
 	if (rc == LDAP_INVALID_CREDENTIALS)
 		return map_bind_refusal(diag, err, errlen);
 	if (rc_unavailable(rc)) {
-		seterr(err, errlen, "%s: bind: %s", d->uris[d->cur],
+		ac_set_err(err, errlen, "%s: bind: %s", d->uris[d->cur],
 		    ldap_err2string(rc));
 		return AC_ERR_UNAVAILABLE;
 	}
 	/* Anything else (unwilling to perform, constraint violation...)
 	 * is a refusal of this user, answered like a wrong password. */
-	seterr(err, errlen, "%s", DENIED_MSG);
+	ac_set_err(err, errlen, "%s", DENIED_MSG);
 	return AC_ERR_DENIED;
 }
 
@@ -920,7 +905,7 @@ authenticate_once(struct ac_directory *d, const char *login,
 		 * unknown login costs about the same time as a known one. */
 		r = bind_user(d, d->dummy_dn, password, err, errlen);
 		if (r != AC_ERR_UNAVAILABLE) {
-			seterr(err, errlen, "%s", DENIED_MSG);
+			ac_set_err(err, errlen, "%s", DENIED_MSG);
 			r = AC_ERR_DENIED;
 		}
 		goto out;
@@ -949,7 +934,7 @@ lookup_once(struct ac_directory *d, const char *login,
 
 	r = search_user(d, login, &res, err, errlen);
 	if (r == AC_ERR_NOT_FOUND)
-		seterr(err, errlen, "no directory user '%s'", login);
+		ac_set_err(err, errlen, "no directory user '%s'", login);
 	if (r < 0)
 		goto out;
 	if ((r = fill_user(d, ldap_first_entry(d->ld, res), login, out, err,
@@ -967,11 +952,11 @@ static int
 check_login(const char *login, char *err, size_t errlen)
 {
 	if (login == NULL || *login == '\0') {
-		seterr(err, errlen, "%s", DENIED_MSG);
+		ac_set_err(err, errlen, "%s", DENIED_MSG);
 		return AC_ERR_DENIED;
 	}
 	if (strlen(login) >= AC_MAX_USER) {
-		seterr(err, errlen, "user name longer than %d bytes",
+		ac_set_err(err, errlen, "user name longer than %d bytes",
 		    AC_MAX_USER - 1);
 		return AC_ERR_TOO_LONG;
 	}
@@ -1020,11 +1005,11 @@ ac_directory_authenticate(struct ac_directory *d, const char *login,
 	/* An empty password is an unauthenticated bind that succeeds on
 	 * many servers (RFC 4513 section 5.1.2): never send one. */
 	if (password == NULL || *password == '\0') {
-		seterr(err, errlen, "%s", DENIED_MSG);
+		ac_set_err(err, errlen, "%s", DENIED_MSG);
 		return AC_ERR_DENIED;
 	}
 	if (strlen(password) > AC_MAX_PASSWORD) {
-		seterr(err, errlen, "password longer than %d bytes",
+		ac_set_err(err, errlen, "password longer than %d bytes",
 		    AC_MAX_PASSWORD);
 		return AC_ERR_TOO_LONG;
 	}

@@ -64,22 +64,6 @@ struct upload {
 };
 
 static void
-set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-static void
 mb_add(struct mbuf *b, const char *s, size_t n)
 {
 	if (b->err || n >= b->cap - b->len) {
@@ -241,18 +225,18 @@ header_text_ok(const char *s, char *err, size_t errlen, const char *what)
 
 	for (p = (const unsigned char *)s; *p != '\0'; p++) {
 		if (*p == '\r' || *p == '\n') {
-			set_err(err, errlen, "%s contains a line break "
+			ac_set_err(err, errlen, "%s contains a line break "
 			    "(refused: it could inject mail headers)", what);
 			return AC_ERR_INVALID;
 		}
 		if (*p < 0x20 || *p == 0x7f) {
-			set_err(err, errlen, "%s contains a control character",
+			ac_set_err(err, errlen, "%s contains a control character",
 			    what);
 			return AC_ERR_INVALID;
 		}
 	}
 	if (!utf8_ok(s)) {
-		set_err(err, errlen, "%s is not valid UTF-8", what);
+		ac_set_err(err, errlen, "%s is not valid UTF-8", what);
 		return AC_ERR_INVALID;
 	}
 	return 0;
@@ -445,11 +429,11 @@ curl_failure(CURLcode cc, const char *ebuf, const struct ac_mail *m,
 
 	switch (cc) {
 	case CURLE_LOGIN_DENIED:
-		set_err(err, errlen, "mail server %s refused the login: %s",
+		ac_set_err(err, errlen, "mail server %s refused the login: %s",
 		    m->server, why);
 		return AC_ERR_DENIED;
 	case CURLE_USE_SSL_FAILED:
-		set_err(err, errlen, "mail server %s does not offer STARTTLS "
+		ac_set_err(err, errlen, "mail server %s does not offer STARTTLS "
 		    "(smtp.starttls = 1): %s", m->server, why);
 		return AC_ERR_UNAVAILABLE;
 	case CURLE_PEER_FAILED_VERIFICATION:
@@ -457,7 +441,7 @@ curl_failure(CURLcode cc, const char *ebuf, const struct ac_mail *m,
 	case CURLE_SSL_CACERT_BADFILE:
 		/* Nothing was sent: the handshake comes before AUTH and MAIL
 		 * (RFC 3207 section 4, RFC 8314 section 3.3). */
-		set_err(err, errlen, "TLS with mail server %s failed: %s (is "
+		ac_set_err(err, errlen, "TLS with mail server %s failed: %s (is "
 		    "its certificate signed by a CA in %s, and for that "
 		    "host?)", m->server, why, m->ca_file != NULL ?
 		    m->ca_file : "the system's store (no smtp.ca_file)");
@@ -465,11 +449,11 @@ curl_failure(CURLcode cc, const char *ebuf, const struct ac_mail *m,
 	case CURLE_COULDNT_RESOLVE_HOST:
 	case CURLE_COULDNT_CONNECT:
 	case CURLE_OPERATION_TIMEDOUT:
-		set_err(err, errlen, "cannot reach mail server %s: %s",
+		ac_set_err(err, errlen, "cannot reach mail server %s: %s",
 		    m->server, why);
 		return AC_ERR_UNAVAILABLE;
 	default:
-		set_err(err, errlen, "mail server %s did not take the mail: %s",
+		ac_set_err(err, errlen, "mail server %s did not take the mail: %s",
 		    m->server, why);
 		return AC_ERR_UNAVAILABLE;
 	}
@@ -549,7 +533,7 @@ transfer(const struct ac_mail *m, const char *to, const struct mbuf *msg,
 	r = 0;
 out:
 	if (r == AC_ERR_INTERNAL)
-		set_err(err, errlen, "cannot set up libcurl for mail");
+		ac_set_err(err, errlen, "cannot set up libcurl for mail");
 	curl_slist_free_all(rcpt);
 	curl_easy_cleanup(c);
 	return r;
@@ -563,27 +547,27 @@ check_parts(const char *to, const char *subject, const char *body,
 	int	r;
 
 	if (to == NULL || subject == NULL || body == NULL) {
-		set_err(err, errlen, "mail needs a recipient, subject and body");
+		ac_set_err(err, errlen, "mail needs a recipient, subject and body");
 		return AC_ERR_INVALID;
 	}
 	if (strpbrk(to, "\r\n") != NULL || !ac_mail_address_ok(to)) {
-		set_err(err, errlen, "not a valid mail address");
+		ac_set_err(err, errlen, "not a valid mail address");
 		return AC_ERR_INVALID;
 	}
 	if (strnlen(subject, AC_MAX_MAIL_SUBJECT + 1) > AC_MAX_MAIL_SUBJECT) {
-		set_err(err, errlen, "mail subject longer than %d bytes",
+		ac_set_err(err, errlen, "mail subject longer than %d bytes",
 		    AC_MAX_MAIL_SUBJECT);
 		return AC_ERR_TOO_LONG;
 	}
 	if ((r = header_text_ok(subject, err, errlen, "mail subject")) != 0)
 		return r;
 	if (strnlen(body, AC_MAX_MAIL_BODY + 1) > AC_MAX_MAIL_BODY) {
-		set_err(err, errlen, "mail body longer than %d bytes",
+		ac_set_err(err, errlen, "mail body longer than %d bytes",
 		    AC_MAX_MAIL_BODY);
 		return AC_ERR_TOO_LONG;
 	}
 	if (!utf8_ok(body)) {
-		set_err(err, errlen, "mail body is not valid UTF-8");
+		ac_set_err(err, errlen, "mail body is not valid UTF-8");
 		return AC_ERR_INVALID;
 	}
 	return 0;
@@ -597,7 +581,7 @@ ac_mail_send(struct ac_mail *m, const char *to, const char *subject,
 	int		r;
 
 	if (m == NULL) {
-		set_err(err, errlen, "mail not configured");
+		ac_set_err(err, errlen, "mail not configured");
 		return AC_ERR_INVALID;
 	}
 	if ((r = check_parts(to, subject, body, err, errlen)) != 0)
@@ -607,16 +591,16 @@ ac_mail_send(struct ac_mail *m, const char *to, const char *subject,
 	msg.cap = MAIL_HEADER_ROOM + 3 * AC_MAX_MAIL_SUBJECT +
 	    3 * MAIL_MAX_FROM_NAME + 2 * strlen(body) + 3;
 	if ((msg.buf = malloc(msg.cap)) == NULL) {
-		set_err(err, errlen, "out of memory");
+		ac_set_err(err, errlen, "out of memory");
 		return AC_ERR_NOMEM;
 	}
 	msg.buf[0] = '\0';
 	if ((r = build_message(&msg, m, to, subject, body)) != 0) {
 		if (r == AC_ERR_INVALID)
-			set_err(err, errlen, "a mail body line is longer than "
+			ac_set_err(err, errlen, "a mail body line is longer than "
 			    "%d bytes", MAIL_MAX_LINE);
 		else
-			set_err(err, errlen, "cannot build the mail: %s",
+			ac_set_err(err, errlen, "cannot build the mail: %s",
 			    ac_strerror(r));
 		goto out;
 	}
@@ -676,18 +660,18 @@ read_url(struct ac_mail *m, const char *url, char *err, size_t errlen)
 	else if (strncmp(url, "smtps://", 8) == 0)
 		host = url + 8;
 	else {
-		set_err(err, errlen, "config key 'smtp.url' must start with "
+		ac_set_err(err, errlen, "config key 'smtp.url' must start with "
 		    "smtp:// or smtps://");
 		return AC_ERR_CONFIG;
 	}
 	n = strcspn(host, "/?#");
 	if (n == 0 || n >= sizeof(m->server) || strlen(url) > AC_MAX_URI) {
-		set_err(err, errlen, "config key 'smtp.url' needs a host "
+		ac_set_err(err, errlen, "config key 'smtp.url' needs a host "
 		    "(smtp://HOST:PORT)");
 		return AC_ERR_CONFIG;
 	}
 	if (memchr(host, '@', n) != NULL || strpbrk(url, " \t\r\n") != NULL) {
-		set_err(err, errlen, "config key 'smtp.url' must not hold "
+		ac_set_err(err, errlen, "config key 'smtp.url' must not hold "
 		    "credentials or spaces (use smtp.username, smtp.password)");
 		return AC_ERR_CONFIG;
 	}
@@ -707,12 +691,12 @@ read_sender(struct ac_mail *m, const struct ac_config *cfg, char *err,
 	const char	*name = ac_config_get(cfg, "smtp.from_name", NULL);
 
 	if (from == NULL) {
-		set_err(err, errlen, "missing required config key 'smtp.from' "
+		ac_set_err(err, errlen, "missing required config key 'smtp.from' "
 		    "(needed with smtp.url)");
 		return AC_ERR_CONFIG;
 	}
 	if (!ac_mail_address_ok(from)) {
-		set_err(err, errlen, "config key 'smtp.from' is not a plain "
+		ac_set_err(err, errlen, "config key 'smtp.from' is not a plain "
 		    "mail address (user@example.org)");
 		return AC_ERR_CONFIG;
 	}
@@ -722,7 +706,7 @@ read_sender(struct ac_mail *m, const struct ac_config *cfg, char *err,
 		return 0;
 	if (strlen(name) > MAIL_MAX_FROM_NAME ||
 	    header_text_ok(name, NULL, 0, "") != 0) {
-		set_err(err, errlen, "config key 'smtp.from_name' must be one "
+		ac_set_err(err, errlen, "config key 'smtp.from_name' must be one "
 		    "line of UTF-8 text, at most %d bytes", MAIL_MAX_FROM_NAME);
 		return AC_ERR_CONFIG;
 	}
@@ -742,7 +726,7 @@ read_password_file(struct ac_mail *m, const char *path, char *err,
 	int	 r = AC_ERR_IO;
 
 	if ((f = fopen(path, "re")) == NULL) {
-		set_err(err, errlen, "cannot read smtp.password_file %s", path);
+		ac_set_err(err, errlen, "cannot read smtp.password_file %s", path);
 		return AC_ERR_IO;
 	}
 	/* Unbuffered: stdio's own buffer would keep a copy of the password
@@ -750,13 +734,13 @@ read_password_file(struct ac_mail *m, const char *path, char *err,
 	setvbuf(f, NULL, _IONBF, 0);
 	n = fread(buf, 1, sizeof(buf) - 1, f);
 	if (ferror(f)) {
-		set_err(err, errlen, "cannot read smtp.password_file %s", path);
+		ac_set_err(err, errlen, "cannot read smtp.password_file %s", path);
 		goto out;
 	}
 	buf[n] = '\0';
 	buf[strcspn(buf, "\r\n")] = '\0';
 	if (strlen(buf) > AC_MAX_PASSWORD || buf[0] == '\0') {
-		set_err(err, errlen, "smtp.password_file %s must hold one "
+		ac_set_err(err, errlen, "smtp.password_file %s must hold one "
 		    "password of 1..%d bytes", path, AC_MAX_PASSWORD);
 		r = AC_ERR_CONFIG;
 		goto out;
@@ -787,7 +771,7 @@ read_auth(struct ac_mail *m, const struct ac_config *cfg, char *err,
 	if ((r = ac_config_path(cfg, "smtp.password_file", NULL, &file)) != 0)
 		return r;
 	if (file == NULL) {
-		set_err(err, errlen, "config key 'smtp.username' needs "
+		ac_set_err(err, errlen, "config key 'smtp.username' needs "
 		    "smtp.password or smtp.password_file");
 		return AC_ERR_CONFIG;
 	}
@@ -816,7 +800,7 @@ read_options(struct ac_mail *m, const struct ac_config *cfg, char *err,
 		return r;
 	/* Found at start rather than at the first mail a user waits for. */
 	if (m->ca_file != NULL && access(m->ca_file, R_OK) != 0) {
-		set_err(err, errlen, "config key 'smtp.ca_file': cannot read %s",
+		ac_set_err(err, errlen, "config key 'smtp.ca_file': cannot read %s",
 		    m->ca_file);
 		return AC_ERR_CONFIG;
 	}
@@ -850,7 +834,7 @@ check_auth_transport(const struct ac_mail *m, char *err, size_t errlen)
 	    strncmp(m->url, "smtps://", 8) == 0 ||
 	    server_is_loopback(m->server))
 		return 0;
-	set_err(err, errlen, "config key 'smtp.username' would send the SMTP "
+	ac_set_err(err, errlen, "config key 'smtp.username' would send the SMTP "
 	    "password in the clear to %s: set smtp.starttls = 1 or use an "
 	    "smtps:// smtp.url", m->server);
 	return AC_ERR_CONFIG;
@@ -868,7 +852,7 @@ ac_mail_new(const struct ac_config *cfg, struct ac_mail **out, char *err,
 		return AC_ERR_INVALID;
 	*out = NULL;
 	if ((url = ac_config_get(cfg, "smtp.url", NULL)) == NULL) {
-		set_err(err, errlen, "mail not configured (no smtp.url)");
+		ac_set_err(err, errlen, "mail not configured (no smtp.url)");
 		return AC_ERR_NOT_FOUND;
 	}
 	if ((m = calloc(1, sizeof(*m))) == NULL) {
@@ -886,7 +870,7 @@ ac_mail_new(const struct ac_config *cfg, struct ac_mail **out, char *err,
 	r = 0;
 out:
 	if (r == AC_ERR_NOMEM)
-		set_err(err, errlen, "out of memory");
+		ac_set_err(err, errlen, "out of memory");
 	ac_mail_free(m);
 	return r;
 }
