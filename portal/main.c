@@ -214,6 +214,16 @@ load_settings(const struct options *o, struct portal_settings *set)
 	if ((rc = portal_settings_load(cfg, PORTAL_DATADIR "/templates", set,
 	    err, sizeof(err))) != 0)
 		goto fail;
+	/* A mail setting the workers would refuse (smtp.from with a display
+	 * name, say) is reported here, on stderr, before anything starts. */
+	if (ac_config_get(cfg, "smtp.url", NULL) != NULL) {
+		struct ac_mail *m = NULL;
+
+		rc = ac_mail_new(cfg, &m, err, sizeof(err));
+		ac_mail_free(m);
+		if (rc != 0)
+			goto fail;
+	}
 	snprintf(path, sizeof(path), "%s/layout.cs", set->templates);
 	if (stat(path, &st) != 0) {
 		snprintf(err, sizeof(err), "config key 'portal.templates': no "

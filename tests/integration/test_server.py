@@ -195,10 +195,15 @@ def bad_settings_are_refused_naming_the_key(env):
     for key, value in (("portal.workers", "0"), ("portal.listen", "nowhere"),
                        ("portal.cookie_secure", "maybe"),
                        ("portal.session_idle_minutes", "-5"),
-                       ("enroll.bootstrap", "telepathy")):
+                       ("enroll.bootstrap", "telepathy"),
+                       # mail.c wants a plain address (the name goes in
+                       # smtp.from_name): refused at start, not by workers.
+                       ("smtp.from", "Token portal <tokens@example.org>")):
         conf = os.path.join(env.workdir, "bad.hdf")
         with open(conf, "w") as f:
             f.write(base + "%s = %s\n" % (key, value))
+            if key.startswith("smtp."):
+                f.write("smtp.url = smtp://127.0.0.1:9\n")
         r = subprocess.run([binary, "-c", conf, "--foreground"], capture_output=True,
                            text=True, timeout=10)
         check(r.returncode != 0 and key in r.stderr, "%s: %d %r" % (key, r.returncode,

@@ -110,9 +110,7 @@ def login(env, user):
 
 def setup():
     p = Portal(smtp=True, config={"enroll.max_tokens": MAX_TOKENS,
-                                  "enroll.email_sends": EMAIL_SENDS,
-                                  "smtp.from": "tokens@example.org",
-                                  "smtp.from_name": "Token portal"})
+                                  "enroll.email_sends": EMAIL_SENDS})
     p.start()
     # Signed in before they own any token (password bootstrap); the
     # sessions then last the whole suite, no step-up needed.
