@@ -483,13 +483,30 @@ activate_page(struct portal_req *r, const struct ac_token *t, int status)
 	return portal_render(r, status, "activate.cs");
 }
 
+static int
+expired_page(struct portal_req *r)
+{
+	return portal_error(r, 410, "This enrollment expired before it was "
+	    "activated and has been removed. Please enroll again: the new "
+	    "token gets a new key, so delete the old entry from your app.");
+}
+
+static int
+already_active(struct portal_req *r)
+{
+	return portal_error(r, 409, "This token is no longer waiting for "
+	    "activation: it was activated already, perhaps from another "
+	    "window. Its key is not shown again.");
+}
+
 /*
  * Loads the token of an activation request.  Returns 0 for a pending
- * token; 1 when the answer was produced already (404, expired, or the
- * token is past activation); or an error.
+ * token; 1 when the answer was produced already (404, 410 expired, or
+ * the token is past activation: a redirect for a GET, 409 for a POST); or
+ * an error.
  */
 static int
-activation_token(struct portal_req *r, struct ac_token *t, int *rc)
+activation_token(struct portal_req *r, struct ac_token *t, int post, int *rc)
 {
 	char path[AC_MAX_SERIAL + 16];
 
@@ -506,11 +523,19 @@ activation_token(struct portal_req *r, struct ac_token *t, int *rc)
 	case AC_STATUS_PENDING:
 		return 0;
 	case AC_STATUS_EXPIRED:
+		/* 410: the enrollment existed and is gone for good (RFC 9110
+		 * 15.5.11); the sweep removes it, later visits get 404. */
 		if ((*rc = ac_token_sweep(portal_ac(r), NULL)) == 0)
-			*rc = portal_redirect(r, "/?msg=expired");
+			*rc = expired_page(r);
 		return 1;
 	default:
-		/* Active already: the secret is gone for good. */
+		/* Active already: the secret is gone for good.  A page view
+		 * goes to the token's page; a form sent again (double click,
+		 * another tab) is told plainly. */
+		if (post) {
+			*rc = already_active(r);
+			return 1;
+		}
 		snprintf(path, sizeof(path), "/tokens/%s", t->serial);
 		*rc = portal_redirect(r, path);
 		return 1;
@@ -524,7 +549,7 @@ h_activate_get(struct portal_req *r)
 	struct ac_token t;
 	int rc;
 
-	if (activation_token(r, &t, &rc) == 0) {
+	if (activation_token(r, &t, 0, &rc) == 0) {
 		if (msg != NULL && strcmp(msg, "sent") == 0)
 			portal_message(r, "ok", "We have sent a code to your "
 			    "mail address.");
@@ -564,6 +589,27 @@ resend(struct portal_req *r, const struct ac_token *t)
 	return portal_redirect(r, path);
 }
 
+/* ac_token_activate said the token is no longer pending: it expired while
+ * the user typed (410), or another tab or a double click activated it
+ * first (409). */
+static int
+activate_conflict(struct portal_req *r, const char *serial)
+{
+	struct ac_token now;
+	int rc, st;
+
+	rc = pages_owned_token(r, serial, &now);
+	if (rc == AC_ERR_NOT_FOUND)
+		return expired_page(r);
+	if (rc != 0)
+		return rc;
+	st = ac_token_status(&now, ac_ctx_now(portal_ac(r)));
+	OPENSSL_cleanse(&now, sizeof(now));
+	if (st == AC_STATUS_EXPIRED)
+		return expired_page(r);
+	return already_active(r);
+}
+
 static int
 activate(struct portal_req *r, const struct ac_token *t)
 {
@@ -588,7 +634,7 @@ activate(struct portal_req *r, const struct ac_token *t)
 		return activate_page(r, t, 400);
 	}
 	if (rc == AC_ERR_STATE)
-		return portal_redirect(r, "/?msg=expired");
+		return activate_conflict(r, t->serial);
 	if (rc != 0)
 		return rc;
 	snprintf(path, sizeof(path), "/tokens/%s?msg=activated", t->serial);
@@ -602,7 +648,7 @@ h_activate_post(struct portal_req *r)
 	struct ac_token t;
 	int rc;
 
-	if (activation_token(r, &t, &rc) == 0) {
+	if (activation_token(r, &t, 1, &rc) == 0) {
 		if (action != NULL && strcmp(action, "resend") == 0)
 			rc = resend(r, &t);
 		else

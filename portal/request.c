@@ -188,11 +188,19 @@ status_line(int status)
 	case 403: return "403 Forbidden";
 	case 404: return "404 Not Found";
 	case 405: return "405 Method Not Allowed";
+	case 409: return "409 Conflict";
+	case 410: return "410 Gone";
 	case 413: return "413 Content Too Large";
 	case 415: return "415 Unsupported Media Type";
 	case 429: return "429 Too Many Requests";
 	case 503: return "503 Service Unavailable";
-	default:  return "500 Internal Server Error";
+	case 500: return "500 Internal Server Error";
+	default:
+		/* A status missing here is a programming error: say so in
+		 * the log rather than silently answering something else. */
+		portal_log(PORTAL_LOG_ERR, "no reason phrase for status %d",
+		    status);
+		return "500 Internal Server Error";
 	}
 }
 
@@ -492,6 +500,8 @@ status_title(int status)
 	case 403: return "Not allowed";
 	case 404: return "Page not found";
 	case 405: return "Method not allowed";
+	case 409: return "Already done";
+	case 410: return "No longer available";
 	case 413: return "Too much data";
 	case 415: return "Unsupported form";
 	case 429: return "Too many attempts";

@@ -186,6 +186,9 @@ def correct_code_activates_and_the_secret_is_gone(env):
     check(token_row(env, env.totp_serial) == "1", "token not active")
     r = c.get(r.header("Location"))
     check(r.status == 200 and "activated" in r.body, "no activation message")
+    # A second submit of the form (double click, another tab): 409.
+    r = c.post("/enroll/activate/" + env.totp_serial, {"code": "000000"})
+    check(r.status == 409, "activating an active token: %d" % r.status)
     r = c.get("/enroll/activate/" + env.totp_serial)
     check(r.status == 303 and "/enroll/" not in r.header("Location"),
           "activation page of an active token: %d" % r.status)
@@ -345,12 +348,25 @@ def expired_enrollment_is_explained_and_swept(env):
     env.sql("UPDATE tokens SET expires = %d WHERE serial = '%s'"
             % (int(time.time()) - 5, s))
     r = c.get("/enroll/activate/" + s)
-    check(r.status == 303 and "expired" in r.header("Location"),
+    check(r.status == 410 and "expired" in r.body,
           "expired activation page: %d" % r.status)
-    body = c.get(r.header("Location")).body
-    check("expired" in body, "no expiry message")
     check(token_row(env, s) == "", "expired token not swept")
-    check(s not in body, "expired token still listed")
+    check(s not in c.get("/").body, "expired token still listed")
+    r = c.get("/enroll/activate/" + s)
+    check(r.status == 404, "swept enrollment: %d" % r.status)
+
+
+@case
+def enrollment_expiring_while_typing_is_410(env):
+    c = env.alice
+    s = enroll(c, "totp")
+    r, raw, _ = activation(c, s)
+    env.sql("UPDATE tokens SET expires = %d WHERE serial = '%s'"
+            % (int(time.time()) - 5, s))
+    code = Totp(base64.b32encode(raw).decode()).code()
+    r = c.post("/enroll/activate/" + s, {"code": code})
+    check(r.status == 410 and "expired" in r.body, "status %d" % r.status)
+    check(token_row(env, s) == "", "expired token not swept")
 
 
 @case
