@@ -77,7 +77,7 @@ set_choices(struct portal_req *r, const char *name, int mask,
 		snprintf(key, sizeof(key), "Choices.%s.%d.value", name, n);
 		portal_set(r, key, values[i]);
 		snprintf(key, sizeof(key), "Choices.%s.%d.selected", name, n);
-		portal_set_int(r, key, strcmp(values[i], selected) == 0);
+		portal_set_int(r, key, strcasecmp(values[i], selected) == 0);
 		n++;
 	}
 }
@@ -85,22 +85,6 @@ set_choices(struct portal_req *r, const char *name, int mask,
 static const char *const algo_values[] = { "SHA1", "SHA256", "SHA512", NULL };
 static const char *const digit_values[] = { "6", "8", NULL };
 static const char *const period_values[] = { "30", "60", NULL };
-
-/* The first allowed value of a choice, for preselection. */
-static const char *
-first_allowed(int mask, const char *const *values, const char *def,
-    int def_bit)
-{
-	int i;
-
-	if (mask & def_bit)
-		return def;
-	for (i = 0; values[i] != NULL; i++) {
-		if (mask & (1 << i))
-			return values[i];
-	}
-	return def;
-}
 
 static int
 enroll_form(struct portal_req *r, const char *type,
@@ -113,12 +97,12 @@ enroll_form(struct portal_req *r, const char *type,
 	if ((rc = token_count(r, &n)) != 0)
 		return rc;
 	set_choices(r, "algorithm", o->algos, algo_values, a != NULL ? a :
-	    first_allowed(o->algos, algo_values, "SHA1", 1));
+	    algo_values[o->def_algo]);
 	set_choices(r, "digits", o->digits, digit_values, d != NULL ? d :
-	    first_allowed(o->digits, digit_values, "6", 1));
+	    digit_values[o->def_digits]);
 	if (strcmp(type, "totp") == 0)
 		set_choices(r, "period", o->periods, period_values, p != NULL ?
-		    p : first_allowed(o->periods, period_values, "30", 1));
+		    p : period_values[o->def_period]);
 	portal_set(r, "Enroll.type", type);
 	portal_set_int(r, "Enroll.max_tokens", o->max_tokens);
 	portal_set_int(r, "Enroll.full", n >= o->max_tokens);
@@ -177,11 +161,13 @@ read_choices(struct portal_req *r, const struct pages_enroll_opts *o,
 {
 	int a, d, p = 0, ok = 1;
 
-	a = pick(portal_param(r, "algorithm"), o->algos, algo_values, 0);
-	d = pick(portal_param(r, "digits"), o->digits, digit_values, 0);
+	a = pick(portal_param(r, "algorithm"), o->algos, algo_values,
+	    o->def_algo);
+	d = pick(portal_param(r, "digits"), o->digits, digit_values,
+	    o->def_digits);
 	if (totp)
 		p = pick(portal_param(r, "period"), o->periods, period_values,
-		    0);
+		    o->def_period);
 	if (a < 0) {
 		portal_field_error(r, "algorithm", "Choose one of the listed "
 		    "algorithms.");
@@ -343,7 +329,7 @@ email_form(struct portal_req *r, const struct pages_enroll_opts *o,
 	portal_set(r, "Enroll.email", portal_session(r)->email);
 	portal_set(r, "Enroll.type", "email");
 	set_choices(r, "digits", o->digits, digit_values, d != NULL ? d :
-	    first_allowed(o->digits, digit_values, "6", 1));
+	    digit_values[o->def_digits]);
 	portal_set_int(r, "Enroll.max_tokens", o->max_tokens);
 	portal_set_int(r, "Enroll.full", n >= o->max_tokens);
 	portal_set(r, "Page.title", "Add an e-mail token");
@@ -382,7 +368,7 @@ h_enroll_email_post(struct portal_req *r)
 	if (portal_mail(r) == NULL || session_email(r) == NULL)
 		return email_form(r, &o, 503);
 	if ((d = pick(portal_param(r, "digits"), o.digits, digit_values,
-	    0)) < 0) {
+	    o.def_digits)) < 0) {
 		portal_field_error(r, "digits", "Choose one of the listed "
 		    "lengths.");
 		return email_form(r, &o, 400);

@@ -325,6 +325,36 @@ def hotp_enroll_activate_and_resync(env):
     env.hotp_serial = s
 
 
+def selected_options(body):
+    """{select id: value of its selected option} of a form."""
+    out = {}
+    for m in re.finditer(r'<select id="(\w+)"(.*?)</select>', body, re.S):
+        sel = re.search(r'<option value="([^"]*)" selected', m.group(2))
+        out[m.group(1)] = sel.group(1) if sel else None
+    return out
+
+
+@case
+def preselected_settings_follow_the_config(env):
+    # SHA1/6/30 when the lists allow it, wherever it is listed; else the
+    # first value listed.  A form without the advanced fields gets them.
+    with Portal(config={"enroll.algorithms": "sha512 sha256",
+                        "enroll.digits": "8 6", "enroll.periods": "60"}) as p:
+        c = login(p, "bob")
+        r = c.get("/enroll/totp")
+        got = selected_options(r.body)
+        check(got == {"algorithm": "SHA512", "digits": "6", "period": "60"},
+              "preselected: %r" % got)
+        s = serial_from(c.post("/enroll/totp", {"description": "defaults"}))
+        row = p.sql("SELECT algo, digits, period FROM tokens WHERE serial"
+                    " = '%s'" % s).strip()
+        check(row == "2|6|60", "token settings: %r" % row)
+    r = env.bob.get("/enroll/totp")
+    got = selected_options(r.body)
+    check(got == {"algorithm": "SHA1", "digits": "6", "period": "30"},
+          "default config preselects %r" % got)
+
+
 # --- limits, expiry, deletion ------------------------------------------------
 
 @case
