@@ -355,6 +355,23 @@ def preselected_settings_follow_the_config(env):
           "default config preselects %r" % got)
 
 
+@case
+def email_tokens_unavailable_without_smtp(env):
+    with Portal() as p:                 # no smtp.url
+        c = login(p, "bob")
+        home = c.get("/").body
+        check('href="/enroll/email"' not in home, "home offers e-mail tokens")
+        r = c.get("/enroll/email")
+        check(r.status == 503 and 'id="email-unavailable"' in r.body
+              and "cannot send mail" in r.body, "GET: %d" % r.status)
+        check('action="/enroll/email"' not in r.body, "the form is shown")
+        r = c.post("/enroll/email", {"digits": "6"})
+        check(r.status == 503 and 'id="email-unavailable"' in r.body,
+              "POST: %d" % r.status)
+        n = p.sql("SELECT count(*) FROM tokens").strip()
+        check(n == "0", "%s tokens created" % n)
+
+
 # --- limits, expiry, deletion ------------------------------------------------
 
 @case
