@@ -443,23 +443,65 @@ portal_req_session_dataset(struct portal_req *r)
 	portal_set_int(r, "Session.admin", (s->roles & 2) != 0);
 }
 
+static NEOERR *
+render_append(void *ctx, char *s)
+{
+	return nerr_pass(string_append(ctx, s));
+}
+
+/*
+ * Renders tmpl into out, without the blank lines the macro files and
+ * the page's defs leave before <!DOCTYPE html> (text outside a def is
+ * output, and the template files end lines there).  What cgi_display
+ * does, minus its ?debug= dump and with the trim.
+ */
+static NEOERR *
+render_page(struct portal_req *r, const char *tmpl, STRING *out)
+{
+	CSPARSE *cs = NULL;
+	NEOERR *err;
+	int skip = 0;
+
+	if ((err = cgi_cs_init(r->cgi, &cs)) == STATUS_OK &&
+	    (err = cs_parse_file(cs, tmpl)) == STATUS_OK)
+		err = cs_render(cs, out, render_append);
+	cs_destroy(&cs);
+	if (err != STATUS_OK)
+		return nerr_pass(err);
+	while (skip < out->len && (out->buf[skip] == '\n' ||
+	    out->buf[skip] == ' ' || out->buf[skip] == '\t' ||
+	    out->buf[skip] == '\r'))
+		skip++;
+	if (skip > 0) {
+		memmove(out->buf, out->buf + skip, (size_t)(out->len - skip) + 1);
+		out->len -= skip;
+	}
+	return STATUS_OK;
+}
+
 int
 portal_render(struct portal_req *r, int status, const char *tmpl)
 {
+	STRING page;
 	NEOERR *err;
 
 	if (r->responded)
 		return AC_ERR_INTERNAL;
 	portal_req_session_dataset(r);
 	set_or_log(r, "cgiout.Status", status_line(status));
-	err = cgi_display(r->cgi, tmpl);
-	if (err != STATUS_OK) {
-		/* cgi_display renders the whole page before writing a byte,
-		 * so nothing reached the client yet. */
+	string_init(&page);
+	/* The whole page is rendered before a byte is written: on error,
+	 * nothing reached the client yet. */
+	if ((err = render_page(r, tmpl, &page)) != STATUS_OK) {
+		string_clear(&page);
 		log_neo(tmpl, err);
 		plain_500(r);
 		return AC_ERR_INTERNAL;
 	}
+	err = cgi_output(r->cgi, &page);
+	string_clear(&page);
+	if (err != STATUS_OK)
+		log_neo("output", err);	/* the client went away */
 	r->responded = 1;
 	return 0;
 }

@@ -82,6 +82,19 @@ def unknown_path_is_a_404_page(env):
 
 
 @case
+def pages_start_with_the_doctype(env):
+    # No blank lines from the templates' includes and defs before it.
+    c = env.client()
+    pages = [c.get("/login"), c.get("/no/such/page")]
+    check(c.login("bob", USERS["bob"]).status == 303, "bob cannot sign in")
+    pages += [c.get("/"), c.get("/enroll/totp"), c.get("/enroll/email")]
+    for r in pages:
+        check(r.body.startswith("<!DOCTYPE html>"), "%r starts with %r"
+              % (r, r.body[:20]))
+    c.logout()
+
+
+@case
 def wrong_method_is_a_405_page_with_allow(env):
     c = env.client()
     r = c.get("/logout")
