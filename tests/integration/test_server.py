@@ -209,6 +209,8 @@ def bad_settings_are_refused_naming_the_key(env):
                        ("portal.cookie_secure", "maybe"),
                        ("portal.session_idle_minutes", "-5"),
                        ("enroll.bootstrap", "telepathy"),
+                       # The step-up page cannot take password + code.
+                       ("resources.portal.pin_mode", "directory"),
                        # mail.c wants a plain address (the name goes in
                        # smtp.from_name): refused at start, not by workers.
                        ("smtp.from", "Token portal <tokens@example.org>")):
