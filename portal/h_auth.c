@@ -142,9 +142,25 @@ render_login(struct portal_req *r, int status)
 	return portal_render(r, status, "login.cs");
 }
 
+/* The policy of the portal's own step-up (resources.portal.*). */
+static struct ac_resource_policy
+step_up_policy(struct portal_req *r)
+{
+	struct ac_resource_policy pol = { .pin_mode = AC_PIN_NONE };
+
+	if (ac_resource_policy(portal_ac(r), PORTAL_RESOURCE, &pol, NULL,
+	    0) != 0)
+		pol.pin_mode = AC_PIN_NONE;
+	return pol;
+}
+
 static int
 render_code(struct portal_req *r, int status)
 {
+	/* With token PINs the page asks for the PIN in a field of its own
+	 * (empty for a token without one); never refilled. */
+	portal_set_int(r, "StepUp.pin", step_up_policy(r).pin_mode ==
+	    AC_PIN_TOKEN);
 	portal_set(r, "Page.title", "Enter your code");
 	portal_set(r, "Page.nav", "login");
 	return portal_render(r, status, "login_code.cs");
@@ -172,14 +188,39 @@ clean_user(const char *in, char *out, size_t outlen)
 
 /* --- step-up ------------------------------------------------------------ */
 
+/*
+ * The passcode of the step-up check: with token PINs (resources.portal.
+ * pin_mode = token) the PIN field and the code joined as pin_position
+ * says, else the code alone.  A user may also type PIN and code into the
+ * code field, as elsewhere.  0, or AC_ERR_TOO_LONG.
+ */
+static int
+step_up_passcode(struct portal_req *r, const char *code, char *out,
+    size_t outlen)
+{
+	struct ac_resource_policy pol = step_up_policy(r);
+	const char *pin = portal_param(r, "pin");
+	size_t n;
+
+	if (pol.pin_mode != AC_PIN_TOKEN || pin == NULL)
+		pin = "";
+	if (strlen(pin) > AC_MAX_PIN)
+		return AC_ERR_TOO_LONG;
+	if (pol.pin_position == AC_PIN_BEFORE)
+		n = (size_t)snprintf(out, outlen, "%s%s", pin, code);
+	else
+		n = (size_t)snprintf(out, outlen, "%s%s", code, pin);
+	return n < outlen ? 0 : AC_ERR_TOO_LONG;
+}
+
 /* Checks code for the signed-in (level 0) user; raises the session on
- * success.  The code itself is never logged or echoed. */
+ * success.  The code and the PIN are never logged or echoed. */
 static int
 step_up(struct portal_req *r, const char *code)
 {
 	const struct ac_session *s = portal_session(r);
 	struct ac_check_result res;
-	char user[AC_MAX_USER + 1];
+	char user[AC_MAX_USER + 1], pass[AC_MAX_PASSCODE + 1];
 	int rc;
 
 	snprintf(user, sizeof(user), "%s", s->user);
@@ -190,8 +231,14 @@ step_up(struct portal_req *r, const char *code)
 	if (throttled(r, user))
 		return portal_error(r, 429, MSG_THROTTLED);
 	memset(&res, 0, sizeof(res));
-	rc = ac_check(portal_ac(r), user, PORTAL_RESOURCE, code,
-	    portal_client_addr(r), &res);
+	rc = step_up_passcode(r, code, pass, sizeof(pass));
+	if (rc == 0)
+		rc = ac_check(portal_ac(r), user, PORTAL_RESOURCE, pass,
+		    portal_client_addr(r), &res);
+	else
+		res.result = AC_RESULT_REJECT;	/* too long: wrong */
+	OPENSSL_cleanse(pass, sizeof(pass));
+	rc = rc == AC_ERR_TOO_LONG ? 0 : rc;
 	if (rc < 0) {
 		portal_log(PORTAL_LOG_ERR, "step-up check for %s: %s", user,
 		    ac_strerror(rc));
@@ -210,8 +257,10 @@ step_up(struct portal_req *r, const char *code)
 		return render_code(r, 200);
 	}
 	throttle_hit(r, user);
-	portal_field_error(r, "code", "That code is not right. Wait for the "
-	    "next code and try again.");
+	portal_field_error(r, "code", step_up_policy(r).pin_mode ==
+	    AC_PIN_TOKEN ? "The PIN or the code is not right. Wait for the "
+	    "next code and try again." : "That code is not right. Wait for "
+	    "the next code and try again.");
 	return render_code(r, 200);
 }
 

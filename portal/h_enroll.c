@@ -77,7 +77,7 @@ set_choices(struct portal_req *r, const char *name, int mask,
 		snprintf(key, sizeof(key), "Choices.%s.%d.value", name, n);
 		portal_set(r, key, values[i]);
 		snprintf(key, sizeof(key), "Choices.%s.%d.selected", name, n);
-		portal_set_int(r, key, strcmp(values[i], selected) == 0);
+		portal_set_int(r, key, strcasecmp(values[i], selected) == 0);
 		n++;
 	}
 }
@@ -85,22 +85,6 @@ set_choices(struct portal_req *r, const char *name, int mask,
 static const char *const algo_values[] = { "SHA1", "SHA256", "SHA512", NULL };
 static const char *const digit_values[] = { "6", "8", NULL };
 static const char *const period_values[] = { "30", "60", NULL };
-
-/* The first allowed value of a choice, for preselection. */
-static const char *
-first_allowed(int mask, const char *const *values, const char *def,
-    int def_bit)
-{
-	int i;
-
-	if (mask & def_bit)
-		return def;
-	for (i = 0; values[i] != NULL; i++) {
-		if (mask & (1 << i))
-			return values[i];
-	}
-	return def;
-}
 
 static int
 enroll_form(struct portal_req *r, const char *type,
@@ -113,12 +97,12 @@ enroll_form(struct portal_req *r, const char *type,
 	if ((rc = token_count(r, &n)) != 0)
 		return rc;
 	set_choices(r, "algorithm", o->algos, algo_values, a != NULL ? a :
-	    first_allowed(o->algos, algo_values, "SHA1", 1));
+	    algo_values[o->def_algo]);
 	set_choices(r, "digits", o->digits, digit_values, d != NULL ? d :
-	    first_allowed(o->digits, digit_values, "6", 1));
+	    digit_values[o->def_digits]);
 	if (strcmp(type, "totp") == 0)
 		set_choices(r, "period", o->periods, period_values, p != NULL ?
-		    p : first_allowed(o->periods, period_values, "30", 1));
+		    p : period_values[o->def_period]);
 	portal_set(r, "Enroll.type", type);
 	portal_set_int(r, "Enroll.max_tokens", o->max_tokens);
 	portal_set_int(r, "Enroll.full", n >= o->max_tokens);
@@ -177,11 +161,13 @@ read_choices(struct portal_req *r, const struct pages_enroll_opts *o,
 {
 	int a, d, p = 0, ok = 1;
 
-	a = pick(portal_param(r, "algorithm"), o->algos, algo_values, 0);
-	d = pick(portal_param(r, "digits"), o->digits, digit_values, 0);
+	a = pick(portal_param(r, "algorithm"), o->algos, algo_values,
+	    o->def_algo);
+	d = pick(portal_param(r, "digits"), o->digits, digit_values,
+	    o->def_digits);
 	if (totp)
 		p = pick(portal_param(r, "period"), o->periods, period_values,
-		    0);
+		    o->def_period);
 	if (a < 0) {
 		portal_field_error(r, "algorithm", "Choose one of the listed "
 		    "algorithms.");
@@ -343,7 +329,7 @@ email_form(struct portal_req *r, const struct pages_enroll_opts *o,
 	portal_set(r, "Enroll.email", portal_session(r)->email);
 	portal_set(r, "Enroll.type", "email");
 	set_choices(r, "digits", o->digits, digit_values, d != NULL ? d :
-	    first_allowed(o->digits, digit_values, "6", 1));
+	    digit_values[o->def_digits]);
 	portal_set_int(r, "Enroll.max_tokens", o->max_tokens);
 	portal_set_int(r, "Enroll.full", n >= o->max_tokens);
 	portal_set(r, "Page.title", "Add an e-mail token");
@@ -382,7 +368,7 @@ h_enroll_email_post(struct portal_req *r)
 	if (portal_mail(r) == NULL || session_email(r) == NULL)
 		return email_form(r, &o, 503);
 	if ((d = pick(portal_param(r, "digits"), o.digits, digit_values,
-	    0)) < 0) {
+	    o.def_digits)) < 0) {
 		portal_field_error(r, "digits", "Choose one of the listed "
 		    "lengths.");
 		return email_form(r, &o, 400);
@@ -483,13 +469,30 @@ activate_page(struct portal_req *r, const struct ac_token *t, int status)
 	return portal_render(r, status, "activate.cs");
 }
 
+static int
+expired_page(struct portal_req *r)
+{
+	return portal_error(r, 410, "This enrollment expired before it was "
+	    "activated and has been removed. Please enroll again: the new "
+	    "token gets a new key, so delete the old entry from your app.");
+}
+
+static int
+already_active(struct portal_req *r)
+{
+	return portal_error(r, 409, "This token is no longer waiting for "
+	    "activation: it was activated already, perhaps from another "
+	    "window. Its key is not shown again.");
+}
+
 /*
  * Loads the token of an activation request.  Returns 0 for a pending
- * token; 1 when the answer was produced already (404, expired, or the
- * token is past activation); or an error.
+ * token; 1 when the answer was produced already (404, 410 expired, or
+ * the token is past activation: a redirect for a GET, 409 for a POST); or
+ * an error.
  */
 static int
-activation_token(struct portal_req *r, struct ac_token *t, int *rc)
+activation_token(struct portal_req *r, struct ac_token *t, int post, int *rc)
 {
 	char path[AC_MAX_SERIAL + 16];
 
@@ -506,11 +509,19 @@ activation_token(struct portal_req *r, struct ac_token *t, int *rc)
 	case AC_STATUS_PENDING:
 		return 0;
 	case AC_STATUS_EXPIRED:
+		/* 410: the enrollment existed and is gone for good (RFC 9110
+		 * 15.5.11); the sweep removes it, later visits get 404. */
 		if ((*rc = ac_token_sweep(portal_ac(r), NULL)) == 0)
-			*rc = portal_redirect(r, "/?msg=expired");
+			*rc = expired_page(r);
 		return 1;
 	default:
-		/* Active already: the secret is gone for good. */
+		/* Active already: the secret is gone for good.  A page view
+		 * goes to the token's page; a form sent again (double click,
+		 * another tab) is told plainly. */
+		if (post) {
+			*rc = already_active(r);
+			return 1;
+		}
 		snprintf(path, sizeof(path), "/tokens/%s", t->serial);
 		*rc = portal_redirect(r, path);
 		return 1;
@@ -524,7 +535,7 @@ h_activate_get(struct portal_req *r)
 	struct ac_token t;
 	int rc;
 
-	if (activation_token(r, &t, &rc) == 0) {
+	if (activation_token(r, &t, 0, &rc) == 0) {
 		if (msg != NULL && strcmp(msg, "sent") == 0)
 			portal_message(r, "ok", "We have sent a code to your "
 			    "mail address.");
@@ -564,6 +575,27 @@ resend(struct portal_req *r, const struct ac_token *t)
 	return portal_redirect(r, path);
 }
 
+/* ac_token_activate said the token is no longer pending: it expired while
+ * the user typed (410), or another tab or a double click activated it
+ * first (409). */
+static int
+activate_conflict(struct portal_req *r, const char *serial)
+{
+	struct ac_token now;
+	int rc, st;
+
+	rc = pages_owned_token(r, serial, &now);
+	if (rc == AC_ERR_NOT_FOUND)
+		return expired_page(r);
+	if (rc != 0)
+		return rc;
+	st = ac_token_status(&now, ac_ctx_now(portal_ac(r)));
+	OPENSSL_cleanse(&now, sizeof(now));
+	if (st == AC_STATUS_EXPIRED)
+		return expired_page(r);
+	return already_active(r);
+}
+
 static int
 activate(struct portal_req *r, const struct ac_token *t)
 {
@@ -588,7 +620,7 @@ activate(struct portal_req *r, const struct ac_token *t)
 		return activate_page(r, t, 400);
 	}
 	if (rc == AC_ERR_STATE)
-		return portal_redirect(r, "/?msg=expired");
+		return activate_conflict(r, t->serial);
 	if (rc != 0)
 		return rc;
 	snprintf(path, sizeof(path), "/tokens/%s?msg=activated", t->serial);
@@ -602,7 +634,7 @@ h_activate_post(struct portal_req *r)
 	struct ac_token t;
 	int rc;
 
-	if (activation_token(r, &t, &rc) == 0) {
+	if (activation_token(r, &t, 1, &rc) == 0) {
 		if (action != NULL && strcmp(action, "resend") == 0)
 			rc = resend(r, &t);
 		else

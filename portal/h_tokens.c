@@ -35,9 +35,6 @@ static const struct {
 	{ "resynced",	 "ok",	 "Token resynchronised." },
 	{ "activated",	 "ok",	 "Token activated. You will need it the next "
 			     "time you sign in." },
-	{ "expired",	 "warn", "That enrollment expired before it was "
-			     "activated and was removed. Please enroll "
-			     "again." },
 };
 
 void

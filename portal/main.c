@@ -193,6 +193,32 @@ worker_main(int fd, int index, void *arg)
 
 /* --- the parent ----------------------------------------------------------- */
 
+/*
+ * The step-up asks for a code on a page of its own, after the password:
+ * resources.portal.pin_mode = directory (password + code in one passcode)
+ * could never be met there.  none and token work (token: a PIN field).
+ */
+static int
+check_step_up_policy(const ac_config *cfg, char *err, size_t errlen)
+{
+	const char *mode = ac_config_get(cfg, "resources.portal.pin_mode",
+	    NULL);
+	const char *key = "resources.portal.pin_mode";
+
+	if (mode == NULL) {
+		mode = ac_config_get(cfg, "resources.default.pin_mode", NULL);
+		key = "resources.default.pin_mode";
+	}
+	if (mode != NULL && strcmp(mode, "directory") == 0) {
+		snprintf(err, errlen, "config key '%s': the portal's step-up "
+		    "cannot use pin_mode = directory (the password is checked "
+		    "before the code); set resources.portal.pin_mode to none "
+		    "or token", key);
+		return AC_ERR_CONFIG;
+	}
+	return 0;
+}
+
 /* Everything that can be checked before binding: settings, required keys,
  * the template folder.  Prints one clear message on failure. */
 static int
@@ -214,6 +240,18 @@ load_settings(const struct options *o, struct portal_settings *set)
 	if ((rc = portal_settings_load(cfg, PORTAL_DATADIR "/templates", set,
 	    err, sizeof(err))) != 0)
 		goto fail;
+	if ((rc = check_step_up_policy(cfg, err, sizeof(err))) != 0)
+		goto fail;
+	/* A mail setting the workers would refuse (smtp.from with a display
+	 * name, say) is reported here, on stderr, before anything starts. */
+	if (ac_config_get(cfg, "smtp.url", NULL) != NULL) {
+		struct ac_mail *m = NULL;
+
+		rc = ac_mail_new(cfg, &m, err, sizeof(err));
+		ac_mail_free(m);
+		if (rc != 0)
+			goto fail;
+	}
 	snprintf(path, sizeof(path), "%s/layout.cs", set->templates);
 	if (stat(path, &st) != 0) {
 		snprintf(err, sizeof(err), "config key 'portal.templates': no "

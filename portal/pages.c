@@ -75,10 +75,12 @@ pages_word_in(const char *list, const char *word)
 	return 0;
 }
 
-/* One list key: each word must be one of names[i] (bit i). */
+/* One list key: each word must be one of names[i] (bit i).  *first gets
+ * the index of the first word (NULL: not wanted). */
 static int
 parse_mask(const char *key, const char *list, const char *def,
-    const char *const *names, int *mask, char *err, size_t errlen)
+    const char *const *names, int *mask, int *first, char *err,
+    size_t errlen)
 {
 	char w[WORD_MAX];
 	int i, n, m = 0;
@@ -95,6 +97,8 @@ parse_mask(const char *key, const char *list, const char *def,
 			    "'%s'", key, n < 0 ? "(too long)" : w);
 			return AC_ERR_CONFIG;
 		}
+		if (m == 0 && first != NULL)
+			*first = i;
 		m |= 1 << i;
 	}
 	if (m == 0) {
@@ -145,13 +149,13 @@ pages_enroll_opts_parse(const char *types, const char *algos,
 
 	memset(out, 0, sizeof(*out));
 	if ((r = parse_mask("enroll.types", types, "totp hotp email",
-	    type_names, &out->types, err, errlen)) != 0 ||
+	    type_names, &out->types, NULL, err, errlen)) != 0 ||
 	    (r = parse_mask("enroll.algorithms", algos, "sha1 sha256 sha512",
-	    algo_names, &out->algos, err, errlen)) != 0 ||
+	    algo_names, &out->algos, &out->def_algo, err, errlen)) != 0 ||
 	    (r = parse_mask("enroll.digits", digits, "6 8", digit_names,
-	    &out->digits, err, errlen)) != 0 ||
+	    &out->digits, &out->def_digits, err, errlen)) != 0 ||
 	    (r = parse_mask("enroll.periods", periods, "30 60", period_names,
-	    &out->periods, err, errlen)) != 0 ||
+	    &out->periods, &out->def_period, err, errlen)) != 0 ||
 	    (r = parse_int("enroll.max_tokens", max_tokens,
 	    PAGES_MAX_TOKENS_DEFAULT, 1, 100, &out->max_tokens, err,
 	    errlen)) != 0 ||
@@ -159,6 +163,14 @@ pages_enroll_opts_parse(const char *types, const char *algos,
 	    PAGES_EMAIL_SENDS_DEFAULT, 1, 20, &out->email_sends, err,
 	    errlen)) != 0)
 		return r;
+	/* Index 0 of each list is SHA1, 6 digits, 30 s: the only settings
+	 * every authenticator app honours (issue 3), preferred when allowed. */
+	if (out->algos & 1)
+		out->def_algo = 0;
+	if (out->digits & 1)
+		out->def_digits = 0;
+	if (out->periods & 1)
+		out->def_period = 0;
 	return 0;
 }
 

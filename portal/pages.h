@@ -83,6 +83,12 @@ struct pages_enroll_opts {
 	int	max_tokens;	/* enroll.max_tokens (5), every state counted */
 	int	email_sends;	/* enroll.email_sends (3): mails per pending
 				 * e-mail token, the first included */
+	/* The preselected choice, as a bit index of the mask above: the
+	 * app-compatible SHA1 / 6 / 30 whenever the list allows it (apps
+	 * ignore anything else), else the first value the list names. */
+	int	def_algo;
+	int	def_digits;
+	int	def_period;
 };
 
 /*

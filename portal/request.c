@@ -188,11 +188,19 @@ status_line(int status)
 	case 403: return "403 Forbidden";
 	case 404: return "404 Not Found";
 	case 405: return "405 Method Not Allowed";
+	case 409: return "409 Conflict";
+	case 410: return "410 Gone";
 	case 413: return "413 Content Too Large";
 	case 415: return "415 Unsupported Media Type";
 	case 429: return "429 Too Many Requests";
 	case 503: return "503 Service Unavailable";
-	default:  return "500 Internal Server Error";
+	case 500: return "500 Internal Server Error";
+	default:
+		/* A status missing here is a programming error: say so in
+		 * the log rather than silently answering something else. */
+		portal_log(PORTAL_LOG_ERR, "no reason phrase for status %d",
+		    status);
+		return "500 Internal Server Error";
 	}
 }
 
@@ -435,23 +443,65 @@ portal_req_session_dataset(struct portal_req *r)
 	portal_set_int(r, "Session.admin", (s->roles & 2) != 0);
 }
 
+static NEOERR *
+render_append(void *ctx, char *s)
+{
+	return nerr_pass(string_append(ctx, s));
+}
+
+/*
+ * Renders tmpl into out, without the blank lines the macro files and
+ * the page's defs leave before <!DOCTYPE html> (text outside a def is
+ * output, and the template files end lines there).  What cgi_display
+ * does, minus its ?debug= dump and with the trim.
+ */
+static NEOERR *
+render_page(struct portal_req *r, const char *tmpl, STRING *out)
+{
+	CSPARSE *cs = NULL;
+	NEOERR *err;
+	int skip = 0;
+
+	if ((err = cgi_cs_init(r->cgi, &cs)) == STATUS_OK &&
+	    (err = cs_parse_file(cs, tmpl)) == STATUS_OK)
+		err = cs_render(cs, out, render_append);
+	cs_destroy(&cs);
+	if (err != STATUS_OK)
+		return nerr_pass(err);
+	while (skip < out->len && (out->buf[skip] == '\n' ||
+	    out->buf[skip] == ' ' || out->buf[skip] == '\t' ||
+	    out->buf[skip] == '\r'))
+		skip++;
+	if (skip > 0) {
+		memmove(out->buf, out->buf + skip, (size_t)(out->len - skip) + 1);
+		out->len -= skip;
+	}
+	return STATUS_OK;
+}
+
 int
 portal_render(struct portal_req *r, int status, const char *tmpl)
 {
+	STRING page;
 	NEOERR *err;
 
 	if (r->responded)
 		return AC_ERR_INTERNAL;
 	portal_req_session_dataset(r);
 	set_or_log(r, "cgiout.Status", status_line(status));
-	err = cgi_display(r->cgi, tmpl);
-	if (err != STATUS_OK) {
-		/* cgi_display renders the whole page before writing a byte,
-		 * so nothing reached the client yet. */
+	string_init(&page);
+	/* The whole page is rendered before a byte is written: on error,
+	 * nothing reached the client yet. */
+	if ((err = render_page(r, tmpl, &page)) != STATUS_OK) {
+		string_clear(&page);
 		log_neo(tmpl, err);
 		plain_500(r);
 		return AC_ERR_INTERNAL;
 	}
+	err = cgi_output(r->cgi, &page);
+	string_clear(&page);
+	if (err != STATUS_OK)
+		log_neo("output", err);	/* the client went away */
 	r->responded = 1;
 	return 0;
 }
@@ -492,6 +542,8 @@ status_title(int status)
 	case 403: return "Not allowed";
 	case 404: return "Page not found";
 	case 405: return "Method not allowed";
+	case 409: return "Already done";
+	case 410: return "No longer available";
 	case 413: return "Too much data";
 	case 415: return "Unsupported form";
 	case 429: return "Too many attempts";

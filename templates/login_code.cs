@@ -5,9 +5,15 @@
   <p class="lead">Hello <?cs var:Session.display_name ?>. Your account is protected by a token: open your authenticator app (or look at your token) and type the code it shows now.</p>
   <form method="post" action="/login" class="stack">
     <?cs call:csrf() ?>
+<?cs if:StepUp.pin == 1 ?>
+    <div class="field">
+      <label for="pin">Token PIN <span class="muted">(only if you set one)</span></label>
+      <input id="pin" name="pin" type="password" autocomplete="off" maxlength="64" autofocus>
+    </div>
+<?cs /if ?>
     <div class="field<?cs if:Errors.code ?> has-error<?cs /if ?>">
       <label for="code">Code</label>
-      <input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" maxlength="80" class="code" required autofocus<?cs call:invalid("code") ?>>
+      <input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" maxlength="80" class="code" required<?cs if:StepUp.pin != 1 ?> autofocus<?cs /if ?><?cs call:invalid("code") ?>>
       <?cs call:field_error("code") ?>
     </div>
     <button type="submit" class="primary">Continue</button>

@@ -42,12 +42,19 @@ function launchPortal() {
   });
 }
 
+// Clicks a submit button and waits for the 'load' event of the page the
+// form leads to.  waitForLoadState('load') would not do: the page being left
+// is loaded already, so it returns at once, and the next step then races the
+// POST and its redirect (a step-up form looked for on the password page).
+async function submit(page, selector) {
+  await Promise.all([page.waitForEvent('load'), page.click(selector)]);
+}
+
 async function signIn(page, base, user, password) {
   await page.goto(base + '/login');
   await page.fill('input[name="username"]', user);
   await page.fill('input[name="password"]', password);
-  await Promise.all([page.waitForLoadState('load'),
-    page.click('form[action="/login"] button[type="submit"]')]);
+  await submit(page, 'form[action="/login"] button[type="submit"]');
 }
 
 async function main() {
@@ -99,8 +106,7 @@ async function main() {
       await page.screenshot({ path: path.join(artifacts, 'token.png'), fullPage: true });
     }],
     ['she signs out', async () => {
-      await Promise.all([page.waitForLoadState('load'),
-        page.click('form.signout button[type="submit"]')]);
+      await submit(page, 'form.signout button[type="submit"]');
       const r = await page.goto(base + '/');
       check(new URL(page.url()).pathname === '/login', 'still signed in: ' + page.url());
       check(r.status() === 200, 'login page status ' + r.status());
@@ -113,8 +119,7 @@ async function main() {
       const step = Math.max(st.step + 1, now - 1);
       const code = oathtool('--totp', '-b', '-N', '@' + step * 30, st.secret);
       await page.fill('input[name="code"]', code);
-      await Promise.all([page.waitForLoadState('load'),
-        page.click('form[action="/login"] button[type="submit"]')]);
+      await submit(page, 'form[action="/login"] button[type="submit"]');
       check(new URL(page.url()).pathname === '/', 'step-up failed: ' + page.url());
     }],
     ['My tokens shows the token active, also on a phone', async () => {
@@ -128,6 +133,9 @@ async function main() {
       await page.screenshot({ path: path.join(artifacts, 'my-tokens-phone.png'), fullPage: true });
       const width = await page.evaluate(() => document.documentElement.scrollWidth);
       check(width <= 390, `the phone page scrolls sideways (${width}px)`);
+      // Cards may touch the screen's edges; text outside them may not.
+      const left = (await page.locator('main h1').first().boundingBox()).x;
+      check(left >= 8, `the heading touches the screen's edge (x = ${left})`);
     }],
   ];
   console.log(`1..${steps.length}`);

@@ -82,6 +82,19 @@ def unknown_path_is_a_404_page(env):
 
 
 @case
+def pages_start_with_the_doctype(env):
+    # No blank lines from the templates' includes and defs before it.
+    c = env.client()
+    pages = [c.get("/login"), c.get("/no/such/page")]
+    check(c.login("bob", USERS["bob"]).status == 303, "bob cannot sign in")
+    pages += [c.get("/"), c.get("/enroll/totp"), c.get("/enroll/email")]
+    for r in pages:
+        check(r.body.startswith("<!DOCTYPE html>"), "%r starts with %r"
+              % (r, r.body[:20]))
+    c.logout()
+
+
+@case
 def wrong_method_is_a_405_page_with_allow(env):
     c = env.client()
     r = c.get("/logout")
@@ -195,10 +208,17 @@ def bad_settings_are_refused_naming_the_key(env):
     for key, value in (("portal.workers", "0"), ("portal.listen", "nowhere"),
                        ("portal.cookie_secure", "maybe"),
                        ("portal.session_idle_minutes", "-5"),
-                       ("enroll.bootstrap", "telepathy")):
+                       ("enroll.bootstrap", "telepathy"),
+                       # The step-up page cannot take password + code.
+                       ("resources.portal.pin_mode", "directory"),
+                       # mail.c wants a plain address (the name goes in
+                       # smtp.from_name): refused at start, not by workers.
+                       ("smtp.from", "Token portal <tokens@example.org>")):
         conf = os.path.join(env.workdir, "bad.hdf")
         with open(conf, "w") as f:
             f.write(base + "%s = %s\n" % (key, value))
+            if key.startswith("smtp."):
+                f.write("smtp.url = smtp://127.0.0.1:9\n")
         r = subprocess.run([binary, "-c", conf, "--foreground"], capture_output=True,
                            text=True, timeout=10)
         check(r.returncode != 0 and key in r.stderr, "%s: %d %r" % (key, r.returncode,

@@ -331,6 +331,38 @@ def user_without_tokens_gets_in_with_the_password_bootstrap(env):
     check("Helpdesk" in r.body, "helpdesk role from the directory group shown")
 
 
+@case
+def step_up_asks_for_the_token_pin_when_the_portal_uses_pins(env):
+    # resources.portal.pin_mode = token: the step-up page has a PIN field
+    # and the portal puts PIN and code together as pin_position says.
+    for position in ("before", "after"):
+        with Portal(config={"resources.portal.pin_mode": "token",
+                            "resources.portal.pin_position": position}) as p:
+            p.add_totp("bob", SECRET_BOB, "TOTPBOB1")
+            p.add_totp("dave", SECRET_DAVE, "TOTPDAVE1")
+            r = p.tokenctl("set-pin", "TOTPBOB1", input="2468\n")
+            check(r.returncode == 0, "set-pin: " + r.stderr)
+            c = p.client()
+            c.login("bob", USERS["bob"])
+            r = c.get("/login")
+            check('name="pin"' in r.body and 'name="code"' in r.body,
+                  "%s: no PIN field on the step-up page" % position)
+            r = c.post("/login", {"pin": "", "code": totp(SECRET_BOB)})
+            check(r.status == 200 and field_error(r.body, "code"),
+                  "%s: code without the PIN: %r" % (position, r))
+            check('value="2468"' not in r.body, "PIN echoed")
+            r = c.post("/login", {"pin": "2468", "code": totp(SECRET_BOB)})
+            check(r.status == 303 and r.header("Location") == "/",
+                  "%s: PIN and code: %r" % (position, r))
+            # A token without a PIN: the code alone, the PIN field empty.
+            d = p.client()
+            d.login("dave", USERS["dave"])
+            r = d.post("/login", {"pin": "", "code": totp(SECRET_DAVE)},
+                       csrf=d.csrf_from(d.get("/login").body))
+            check(r.status == 303 and r.header("Location") == "/",
+                  "%s: token without PIN: %r" % (position, r))
+
+
 # --- throttling and events --------------------------------------------------------------
 
 @case

@@ -110,9 +110,7 @@ def login(env, user):
 
 def setup():
     p = Portal(smtp=True, config={"enroll.max_tokens": MAX_TOKENS,
-                                  "enroll.email_sends": EMAIL_SENDS,
-                                  "smtp.from": "tokens@example.org",
-                                  "smtp.from_name": "Token portal"})
+                                  "enroll.email_sends": EMAIL_SENDS})
     p.start()
     # Signed in before they own any token (password bootstrap); the
     # sessions then last the whole suite, no step-up needed.
@@ -188,6 +186,9 @@ def correct_code_activates_and_the_secret_is_gone(env):
     check(token_row(env, env.totp_serial) == "1", "token not active")
     r = c.get(r.header("Location"))
     check(r.status == 200 and "activated" in r.body, "no activation message")
+    # A second submit of the form (double click, another tab): 409.
+    r = c.post("/enroll/activate/" + env.totp_serial, {"code": "000000"})
+    check(r.status == 409, "activating an active token: %d" % r.status)
     r = c.get("/enroll/activate/" + env.totp_serial)
     check(r.status == 303 and "/enroll/" not in r.header("Location"),
           "activation page of an active token: %d" % r.status)
@@ -324,6 +325,53 @@ def hotp_enroll_activate_and_resync(env):
     env.hotp_serial = s
 
 
+def selected_options(body):
+    """{select id: value of its selected option} of a form."""
+    out = {}
+    for m in re.finditer(r'<select id="(\w+)"(.*?)</select>', body, re.S):
+        sel = re.search(r'<option value="([^"]*)" selected', m.group(2))
+        out[m.group(1)] = sel.group(1) if sel else None
+    return out
+
+
+@case
+def preselected_settings_follow_the_config(env):
+    # SHA1/6/30 when the lists allow it, wherever it is listed; else the
+    # first value listed.  A form without the advanced fields gets them.
+    with Portal(config={"enroll.algorithms": "sha512 sha256",
+                        "enroll.digits": "8 6", "enroll.periods": "60"}) as p:
+        c = login(p, "bob")
+        r = c.get("/enroll/totp")
+        got = selected_options(r.body)
+        check(got == {"algorithm": "SHA512", "digits": "6", "period": "60"},
+              "preselected: %r" % got)
+        s = serial_from(c.post("/enroll/totp", {"description": "defaults"}))
+        row = p.sql("SELECT algo, digits, period FROM tokens WHERE serial"
+                    " = '%s'" % s).strip()
+        check(row == "2|6|60", "token settings: %r" % row)
+    r = env.bob.get("/enroll/totp")
+    got = selected_options(r.body)
+    check(got == {"algorithm": "SHA1", "digits": "6", "period": "30"},
+          "default config preselects %r" % got)
+
+
+@case
+def email_tokens_unavailable_without_smtp(env):
+    with Portal() as p:                 # no smtp.url
+        c = login(p, "bob")
+        home = c.get("/").body
+        check('href="/enroll/email"' not in home, "home offers e-mail tokens")
+        r = c.get("/enroll/email")
+        check(r.status == 503 and 'id="email-unavailable"' in r.body
+              and "cannot send mail" in r.body, "GET: %d" % r.status)
+        check('action="/enroll/email"' not in r.body, "the form is shown")
+        r = c.post("/enroll/email", {"digits": "6"})
+        check(r.status == 503 and 'id="email-unavailable"' in r.body,
+              "POST: %d" % r.status)
+        n = p.sql("SELECT count(*) FROM tokens").strip()
+        check(n == "0", "%s tokens created" % n)
+
+
 # --- limits, expiry, deletion ------------------------------------------------
 
 @case
@@ -347,12 +395,25 @@ def expired_enrollment_is_explained_and_swept(env):
     env.sql("UPDATE tokens SET expires = %d WHERE serial = '%s'"
             % (int(time.time()) - 5, s))
     r = c.get("/enroll/activate/" + s)
-    check(r.status == 303 and "expired" in r.header("Location"),
+    check(r.status == 410 and "expired" in r.body,
           "expired activation page: %d" % r.status)
-    body = c.get(r.header("Location")).body
-    check("expired" in body, "no expiry message")
     check(token_row(env, s) == "", "expired token not swept")
-    check(s not in body, "expired token still listed")
+    check(s not in c.get("/").body, "expired token still listed")
+    r = c.get("/enroll/activate/" + s)
+    check(r.status == 404, "swept enrollment: %d" % r.status)
+
+
+@case
+def enrollment_expiring_while_typing_is_410(env):
+    c = env.alice
+    s = enroll(c, "totp")
+    r, raw, _ = activation(c, s)
+    env.sql("UPDATE tokens SET expires = %d WHERE serial = '%s'"
+            % (int(time.time()) - 5, s))
+    code = Totp(base64.b32encode(raw).decode()).code()
+    r = c.post("/enroll/activate/" + s, {"code": code})
+    check(r.status == 410 and "expired" in r.body, "status %d" % r.status)
+    check(token_row(env, s) == "", "expired token not swept")
 
 
 @case

@@ -10,7 +10,8 @@
 Each case prints "ok N - name" or "not ok N - name" with the reason as
 "#" comments; main() exits 1 if any case failed.  setup() runs once and its
 result is passed to every case; teardown() always runs, even after a crash,
-so servers the suite started are stopped.
+so servers the suite started are stopped.  TP_ONLY=word runs only the
+cases whose function name contains word (while working on them).
 """
 import os
 import sys
@@ -30,7 +31,10 @@ def main(setup=None, teardown=None):
     n = 0
     try:
         env = setup() if setup else None
+        only = os.environ.get("TP_ONLY")    # a substring: run those cases
         for fn in _cases:
+            if only and only not in fn.__name__:
+                continue
             n += 1
             name = fn.__name__.replace("_", " ")
             try:

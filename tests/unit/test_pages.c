@@ -30,6 +30,33 @@ opts_defaults(void **state)
 	assert_int_equal(o.periods, PAGES_PERIOD_30 | PAGES_PERIOD_60);
 	assert_int_equal(o.max_tokens, PAGES_MAX_TOKENS_DEFAULT);
 	assert_int_equal(o.email_sends, PAGES_EMAIL_SENDS_DEFAULT);
+	/* Preselected: SHA1, 6 digits, 30 s (bit 0 of each mask). */
+	assert_int_equal(o.def_algo, 0);
+	assert_int_equal(o.def_digits, 0);
+	assert_int_equal(o.def_period, 0);
+}
+
+/* The app-compatible value is preselected wherever it is allowed, even
+ * when listed last; otherwise the first value listed. */
+static void
+opts_preselected(void **state)
+{
+	struct pages_enroll_opts o;
+
+	(void)state;
+	assert_int_equal(pages_enroll_opts_parse(NULL, "sha512 sha1",
+	    "8 6", "60 30", NULL, NULL, &o, NULL, 0), 0);
+	assert_int_equal(o.def_algo, AC_ALGO_SHA1);
+	assert_int_equal(o.def_digits, 0);		/* 6 */
+	assert_int_equal(o.def_period, 0);		/* 30 */
+	assert_int_equal(pages_enroll_opts_parse(NULL, "sha512 sha256",
+	    "8", "60", NULL, NULL, &o, NULL, 0), 0);
+	assert_int_equal(o.def_algo, AC_ALGO_SHA512);
+	assert_int_equal(o.def_digits, 1);		/* 8 */
+	assert_int_equal(o.def_period, 1);		/* 60 */
+	assert_int_equal(pages_enroll_opts_parse(NULL, "sha256, sha512",
+	    NULL, NULL, NULL, NULL, &o, NULL, 0), 0);
+	assert_int_equal(o.def_algo, AC_ALGO_SHA256);
 }
 
 static void
@@ -132,6 +159,7 @@ main(void)
 		cmocka_unit_test(opts_defaults),
 		cmocka_unit_test(opts_lists),
 		cmocka_unit_test(opts_refused),
+		cmocka_unit_test(opts_preselected),
 		cmocka_unit_test(word_in),
 		cmocka_unit_test(time_format),
 		cmocka_unit_test(group4),
