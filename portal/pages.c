@@ -15,22 +15,6 @@
 
 #define WORD_MAX	32
 
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 static int
 is_sep(char c)
 {
@@ -93,7 +77,7 @@ parse_mask(const char *key, const char *list, const char *def,
 				break;
 		}
 		if (n < 0 || names[i] == NULL) {
-			set_err(err, errlen, "config key '%s': unknown choice "
+			ac_set_err(err, errlen, "config key '%s': unknown choice "
 			    "'%s'", key, n < 0 ? "(too long)" : w);
 			return AC_ERR_CONFIG;
 		}
@@ -102,7 +86,7 @@ parse_mask(const char *key, const char *list, const char *def,
 		m |= 1 << i;
 	}
 	if (m == 0) {
-		set_err(err, errlen, "config key '%s': no choice left", key);
+		ac_set_err(err, errlen, "config key '%s': no choice left", key);
 		return AC_ERR_CONFIG;
 	}
 	*mask = m;
@@ -123,7 +107,7 @@ parse_int(const char *key, const char *s, int def, int min, int max,
 	}
 	v = strtol(s, &end, 10);
 	if (end == s || *end != '\0' || v < min || v > max) {
-		set_err(err, errlen, "config key '%s': '%s' is not a number "
+		ac_set_err(err, errlen, "config key '%s': '%s' is not a number "
 		    "from %d to %d", key, s, min, max);
 		return AC_ERR_CONFIG;
 	}
