@@ -279,3 +279,59 @@ ac_event_verify_head(ac_ctx *ctx, const struct ac_event_head *anchor,
 		verify_err(&v, "cannot read the event log: %s", ac_strerror(r));
 	return r;
 }
+
+/* What one end of the chain showed: whether a row was there and whether
+ * its own MAC verifies under the loaded key. */
+struct end_state {
+	const ac_keyring	*keys;
+	int			 found;
+	int			 verifies;
+};
+
+static int
+end_row(const struct ac_event_row *e, void *arg)
+{
+	struct end_state *st = arg;
+	uint8_t mac[AC_HASH_LEN];
+	int r;
+
+	st->found = 1;
+	if ((r = event_row_mac(st->keys, e, mac)) != 0)
+		return r;
+	st->verifies = CRYPTO_memcmp(mac, e->mac, AC_HASH_LEN) == 0;
+	return 0;
+}
+
+/* Reads the oldest (newest = 0) or newest row into *st. */
+static int
+chain_end(ac_ctx *ctx, int newest, struct end_state *st)
+{
+	struct ac_event_filter f;
+
+	memset(&f, 0, sizeof(f));
+	f.limit = 1;
+	f.newest_first = newest;
+	memset(st, 0, sizeof(*st));
+	st->keys = ac_ctx_keyring(ctx);
+	return ac_store_event_each(ac_ctx_store(ctx), &f, end_row, st);
+}
+
+int
+ac_event_key_check(ac_ctx *ctx, char *err, size_t errlen)
+{
+	struct end_state oldest, newest;
+	int r;
+
+	if ((r = chain_end(ctx, 1, &newest)) != 0)
+		return r;
+	if (!newest.found || newest.verifies)
+		return 0;
+	if ((r = chain_end(ctx, 0, &oldest)) != 0)
+		return r;
+	if (oldest.verifies)
+		return 0;
+	ac_set_err(err, errlen, "the master key does not match this store: "
+	    "neither its oldest nor its newest event verifies under it (a "
+	    "different key file?)");
+	return AC_ERR_KEY;
+}

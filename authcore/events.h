@@ -64,4 +64,16 @@ int ac_event_verify_head(ac_ctx *ctx, const struct ac_event_head *anchor,
     struct ac_event_head *head, int64_t *count, int64_t *bad_id, char *err,
     size_t errlen);
 
+/*
+ * Tells whether the loaded master key is the one this store's events were
+ * written under, before anything is appended: a wrong key file would seal
+ * new secrets nobody can open and chain new events onto MACs it cannot
+ * verify, breaking the log for good.  Reads the oldest and the newest
+ * event (two reads by id); the key is ours when either verifies, since an
+ * edit of one row is tampering, for ac_event_verify to report.  Returns 0
+ * (also for an empty log), AC_ERR_KEY with err saying the key does not
+ * match, or a store error.  err may be NULL.
+ */
+int ac_event_key_check(ac_ctx *ctx, char *err, size_t errlen);
+
 #endif
