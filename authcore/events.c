@@ -267,6 +267,14 @@ ac_event_verify_head(ac_ctx *ctx, const struct ac_event_head *anchor,
 		    (long long)v.prev_id);
 		r = AC_ERR_TAMPERED;
 	}
+	/* init writes the first event of every store, so a log with no
+	 * event at all was emptied; the chain alone would call it intact. */
+	if (r == 0 && v.count == 0) {
+		v.bad_id = 1;
+		verify_err(&v, "the event log is empty: init writes the first "
+		    "event of every store, so all events were deleted");
+		r = AC_ERR_TAMPERED;
+	}
 	if (head != NULL) {
 		head->id = v.prev_id;
 		memcpy(head->mac, v.prev, AC_HASH_LEN);

@@ -37,6 +37,9 @@ int ac_event_log(ac_ctx *ctx, const struct ac_event *ev);
  * AC_ERR_TAMPERED with *bad_id the first row whose link or MAC fails (err
  * says which and why), or a store error.
  *
+ * An empty log is AC_ERR_TAMPERED with *bad_id 1: init writes the first
+ * event of every store, so no events means all were deleted.
+ *
  * The limit of any chain: deleting the NEWEST rows leaves a shorter chain
  * that still verifies.  Only a record kept outside the database shows it:
  * ac_event_verify_head reports the head (id and MAC of the last row) for an
