@@ -121,6 +121,18 @@ ac_ctx_open_config(struct ac_config *cfg, ac_ctx **out, char *err,
 		goto out;
 	if ((r = ac_store_open(ctx->cfg, 0, &ctx->store, err, errlen)) != 0)
 		goto out;
+	/* Refuse a key file that is not this store's before anything is
+	 * sealed or chained under it (events.h). */
+	if ((r = ac_event_key_check(ctx, NULL, 0)) != 0) {
+		if (r == AC_ERR_KEY)
+			ac_set_err(err, errlen, "master key file %s does not "
+			    "match this store: its events do not verify under "
+			    "it (a different key file?)", kpath);
+		else
+			ac_set_err(err, errlen, "cannot read the event log: "
+			    "%s", ac_strerror(r));
+		goto out;
+	}
 	*out = ctx;
 	ctx = NULL;	/* transferred */
 	r = 0;

@@ -267,6 +267,14 @@ ac_event_verify_head(ac_ctx *ctx, const struct ac_event_head *anchor,
 		    (long long)v.prev_id);
 		r = AC_ERR_TAMPERED;
 	}
+	/* init writes the first event of every store, so a log with no
+	 * event at all was emptied; the chain alone would call it intact. */
+	if (r == 0 && v.count == 0) {
+		v.bad_id = 1;
+		verify_err(&v, "the event log is empty: init writes the first "
+		    "event of every store, so all events were deleted");
+		r = AC_ERR_TAMPERED;
+	}
 	if (head != NULL) {
 		head->id = v.prev_id;
 		memcpy(head->mac, v.prev, AC_HASH_LEN);
@@ -278,4 +286,60 @@ ac_event_verify_head(ac_ctx *ctx, const struct ac_event_head *anchor,
 	if (r != 0 && r != AC_ERR_TAMPERED && !v.crypto_failed)
 		verify_err(&v, "cannot read the event log: %s", ac_strerror(r));
 	return r;
+}
+
+/* What one end of the chain showed: whether a row was there and whether
+ * its own MAC verifies under the loaded key. */
+struct end_state {
+	const ac_keyring	*keys;
+	int			 found;
+	int			 verifies;
+};
+
+static int
+end_row(const struct ac_event_row *e, void *arg)
+{
+	struct end_state *st = arg;
+	uint8_t mac[AC_HASH_LEN];
+	int r;
+
+	st->found = 1;
+	if ((r = event_row_mac(st->keys, e, mac)) != 0)
+		return r;
+	st->verifies = CRYPTO_memcmp(mac, e->mac, AC_HASH_LEN) == 0;
+	return 0;
+}
+
+/* Reads the oldest (newest = 0) or newest row into *st. */
+static int
+chain_end(ac_ctx *ctx, int newest, struct end_state *st)
+{
+	struct ac_event_filter f;
+
+	memset(&f, 0, sizeof(f));
+	f.limit = 1;
+	f.newest_first = newest;
+	memset(st, 0, sizeof(*st));
+	st->keys = ac_ctx_keyring(ctx);
+	return ac_store_event_each(ac_ctx_store(ctx), &f, end_row, st);
+}
+
+int
+ac_event_key_check(ac_ctx *ctx, char *err, size_t errlen)
+{
+	struct end_state oldest, newest;
+	int r;
+
+	if ((r = chain_end(ctx, 1, &newest)) != 0)
+		return r;
+	if (!newest.found || newest.verifies)
+		return 0;
+	if ((r = chain_end(ctx, 0, &oldest)) != 0)
+		return r;
+	if (oldest.verifies)
+		return 0;
+	ac_set_err(err, errlen, "the master key does not match this store: "
+	    "neither its oldest nor its newest event verifies under it (a "
+	    "different key file?)");
+	return AC_ERR_KEY;
 }

@@ -37,6 +37,9 @@ int ac_event_log(ac_ctx *ctx, const struct ac_event *ev);
  * AC_ERR_TAMPERED with *bad_id the first row whose link or MAC fails (err
  * says which and why), or a store error.
  *
+ * An empty log is AC_ERR_TAMPERED with *bad_id 1: init writes the first
+ * event of every store, so no events means all were deleted.
+ *
  * The limit of any chain: deleting the NEWEST rows leaves a shorter chain
  * that still verifies.  Only a record kept outside the database shows it:
  * ac_event_verify_head reports the head (id and MAC of the last row) for an
@@ -63,5 +66,17 @@ struct ac_event_head {
 int ac_event_verify_head(ac_ctx *ctx, const struct ac_event_head *anchor,
     struct ac_event_head *head, int64_t *count, int64_t *bad_id, char *err,
     size_t errlen);
+
+/*
+ * Tells whether the loaded master key is the one this store's events were
+ * written under, before anything is appended: a wrong key file would seal
+ * new secrets nobody can open and chain new events onto MACs it cannot
+ * verify, breaking the log for good.  Reads the oldest and the newest
+ * event (two reads by id); the key is ours when either verifies, since an
+ * edit of one row is tampering, for ac_event_verify to report.  Returns 0
+ * (also for an empty log), AC_ERR_KEY with err saying the key does not
+ * match, or a store error.  err may be NULL.
+ */
+int ac_event_key_check(ac_ctx *ctx, char *err, size_t errlen);
 
 #endif

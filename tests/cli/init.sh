@@ -74,6 +74,21 @@ mv "$KEY" "$T/key.moved"
 expect_fail 1 "a missing key file is named" "master\\.key" tc list
 mv "$T/key.moved" "$KEY"
 expect_ok "the store opens again with its key back" tc list
+# Another 32-byte key (a wrong path, a mixed-up backup) must not seal new
+# secrets or chain events the real key cannot verify.
+head -c 32 /dev/urandom >"$KEY"
+chmod 0600 "$KEY"
+sum_db=$(sha256sum "$DB")
+printf 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ\n' | expect_fail 1 \
+	"add under another key file is refused" "does not match this store" \
+	tc add --type totp --user a --serial WK1
+echo 123456 | expect_fail 2 "otpcheck under another key file is an error" \
+	"does not match this store" oc alice
+check "nothing was written under the other key" \
+	test "$(sha256sum "$DB")" = "$sum_db"
+cp "$T/key.save" "$KEY"
+chmod 0600 "$KEY"
+expect_ok "the chain still verifies with the right key" tc events --verify
 
 # ---- a database that is not ours ----
 new_store s2 || exit 1

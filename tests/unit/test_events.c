@@ -212,19 +212,14 @@ event_commits_with_its_change(void **state)
 	assert_int_equal(ac_event_verify(fx->ctx, NULL, NULL, NULL, 0), 0);
 }
 
+/* Replaces the fixture's master key file with 32 other bytes. */
 static void
-wrong_key_cannot_verify(void **state)
+swap_key(struct fixture *fx)
 {
-	struct fixture *fx = *state;
-	char err[AC_ERRBUF] = "";
-	int64_t bad = 0;
 	FILE *f;
 	uint8_t key[32];
 	size_t i;
 
-	log_some(fx, 2);
-	fx_close(fx);
-	/* Another key file: the MACs of every row are then wrong. */
 	for (i = 0; i < sizeof(key); i++)
 		key[i] = (uint8_t)(i * 7 + 1);
 	assert_int_equal(unlink(fx->key), 0);
@@ -233,7 +228,54 @@ wrong_key_cannot_verify(void **state)
 	assert_int_equal(fwrite(key, 1, sizeof(key), f), sizeof(key));
 	assert_int_equal(fclose(f), 0);
 	assert_int_equal(chmod(fx->key, 0600), 0);
-	fx_open(fx);
+}
+
+/* Another key file (a restored backup, a wrong path): the context refuses
+ * to open, naming the key file, before anything is sealed or chained under
+ * the wrong key, and the database file is left byte for byte as it was. */
+static void
+wrong_key_refused_at_open(void **state)
+{
+	struct fixture *fx = *state;
+	char err[AC_ERRBUF] = "";
+	ac_ctx *ctx = NULL;
+	uint8_t *before, *after;
+	size_t nb, na;
+
+	log_some(fx, 2);
+	fx_close(fx);
+	swap_key(fx);
+	before = fx_slurp(fx->db, &nb);
+	assert_non_null(before);
+	assert_int_equal(ac_ctx_open(fx->conf, &ctx, err, sizeof(err)),
+	    AC_ERR_KEY);
+	assert_null(ctx);
+	assert_non_null(strstr(err, fx->key));
+	assert_non_null(strstr(err, "does not match this store"));
+	after = fx_slurp(fx->db, &na);
+	assert_int_equal(na, nb);
+	assert_memory_equal(after, before, nb);
+	free(before);
+	free(after);
+}
+
+/* An edited newest or oldest row alone is tampering, not a wrong key: the
+ * context opens (fx_sql reopens it and fails the test otherwise) and the
+ * chain check names the row.  Only both ends edited looks like a wrong
+ * key, which is then refused the same way. */
+static void
+one_edited_end_is_not_a_wrong_key(void **state)
+{
+	struct fixture *fx = *state;
+	char err[AC_ERRBUF] = "";
+	int64_t bad = 0;
+
+	log_some(fx, 3);
+	fx_sql(fx, "UPDATE events SET reason = 'x' WHERE id = 4;");
+	assert_int_equal(verify(fx, NULL, &bad, err), AC_ERR_TAMPERED);
+	assert_int_equal(bad, 4);
+	log_some(fx, 1);	/* a newest row that verifies again */
+	fx_sql(fx, "UPDATE events SET reason = 'y' WHERE id = 1;");
 	assert_int_equal(verify(fx, NULL, &bad, err), AC_ERR_TAMPERED);
 	assert_int_equal(bad, 1);
 }
@@ -276,9 +318,12 @@ truncated_tail_found_with_anchor(void **state)
 	assert_int_equal(bad, 6);
 	assert_non_null(strstr(err, "replaced"));
 
-	/* Everything deleted: an empty log verifies, but not the anchor. */
+	/* Everything deleted: init's first event is gone too, so even
+	 * without the anchor an empty log is not intact. */
 	fx_sql(fx, "DELETE FROM events;");
-	assert_int_equal(verify(fx, &count, &bad, err), 0);
+	assert_int_equal(verify(fx, &count, &bad, err), AC_ERR_TAMPERED);
+	assert_int_equal(bad, 1);
+	assert_non_null(strstr(err, "empty"));
 	assert_int_equal(ac_event_verify_head(fx->ctx, &head, &now, NULL,
 	    &bad, err, sizeof(err)), AC_ERR_TAMPERED);
 	assert_int_equal(now.id, 0);
@@ -297,7 +342,8 @@ main(void)
 		T(forged_chain_found),
 		T(long_fields_truncated_not_lost),
 		T(event_commits_with_its_change),
-		T(wrong_key_cannot_verify),
+		T(wrong_key_refused_at_open),
+		T(one_edited_end_is_not_a_wrong_key),
 		T(truncated_tail_found_with_anchor),
 #undef T
 	};
