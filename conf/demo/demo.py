@@ -24,6 +24,7 @@ CREDENTIALS = [
     ("bob", "Bob-Demo-2026", "employee"),
     ("carol", "Carol-Demo-2026", "helpdesk"),
     ("dave", "Dave-Demo-2026", "admin"),
+    ("erin", "Erin-Demo-2026", "employee (no display name)"),
 ]
 
 
@@ -31,6 +32,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build", default="build", help="build folder (build)")
     ap.add_argument("--port", type=int, default=8080)
+    ap.add_argument("--run", default=os.path.join(SRC, "run", "demo"),
+                    help="folder for the key, store and logs (run/demo)")
     ap.add_argument("--fresh", action="store_true",
                     help="forget the tokens of earlier demo runs")
     args = ap.parse_args()
@@ -40,7 +43,7 @@ def main():
 
     if not os.access(os.path.join(args.build, "tokenportal"), os.X_OK):
         sys.exit("demo: %s/tokenportal is missing: run `make demo`" % args.build)
-    run = os.path.join(SRC, "run", "demo")
+    run = os.path.abspath(args.run)
     if args.fresh:
         shutil.rmtree(run, ignore_errors=True)
     for sub in ("slapd", "nginx"):

@@ -114,6 +114,95 @@ def oversized_form_is_a_413_page(env):
 
 
 @case
+def form_over_nginx_cap_gets_a_413_page_of_ours(env):
+    c = env.client()
+    c.get("/login")
+    r = c.post("/login", {"username": "a" * (200 * 1024), "password": "x"})
+    check(r.status == 413, "status %d" % r.status)
+    check("more data than this portal accepts" in r.body and
+          "/static/style.css" in r.body, "nginx's bare page: %r" % r.body[:200])
+
+
+def _shipped_site(env, folder, http_port, https_port, ca):
+    """conf/nginx/tokenportal.conf with only ports, certificate, socket,
+    static folder and the temp paths moved into folder."""
+    with open(os.path.join(env.src, "conf", "nginx", "tokenportal.conf")) as f:
+        site = f.read()
+    for old, new in (
+            ("listen 80;", "listen 127.0.0.1:%d;" % http_port),
+            ("listen 443 ssl http2;", "listen 127.0.0.1:%d ssl http2;" % https_port),
+            ("listen [::]:80;", ""), ("listen [::]:443 ssl http2;", ""),
+            ("/etc/ssl/certs/tokens.example.org.pem", ca.cert_file),
+            ("/etc/ssl/private/tokens.example.org.key", ca.key_file),
+            ("/run/tokenportal/tokenportal.sock", env.sock_path),
+            ("/usr/local/share/tokenportal/static/", env.src + "/static/")):
+        check(old in site, "%r no longer in the shipped site" % old)
+        site = site.replace(old, new)
+    site = site.replace("include fastcgi_params;", "include /etc/nginx/fastcgi_params;")
+    temps = "".join("    %s_temp_path %s/%s;\n" % (t, folder, t) for t in
+                    ("client_body", "fastcgi", "proxy", "scgi", "uwsgi"))
+    user = "user root root;\n" if os.geteuid() == 0 else ""
+    return (f"{user}daemon off;\npid {folder}/nginx.pid;\nevents {{}}\n"
+            f"http {{\n    include /etc/nginx/mime.types;\n    access_log off;\n"
+            f"{temps}{site}\n}}\n")
+
+
+@case
+def shipped_nginx_site_serves_the_portal(env):
+    import http.client
+    import ssl
+    import tempfile
+    from slapd import free_port
+    from testca import TestCA
+    folder = tempfile.mkdtemp(prefix="tp-site-")
+    ca = TestCA(os.path.join(folder, "ca"))
+    http_port, https_port = free_port(), free_port()
+    conf = os.path.join(folder, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write(_shipped_site(env, folder, http_port, https_port, ca))
+    args = ["/usr/sbin/nginx", "-p", folder, "-c", conf, "-e",
+            os.path.join(folder, "error.log")]
+    t = subprocess.run(args + ["-t"], capture_output=True, text=True)
+    check(t.returncode == 0, "nginx -t: " + t.stderr)
+    proc = subprocess.Popen(args)
+    try:
+        from portal import _tcp_connectable
+        _wait(lambda: _tcp_connectable(https_port), 10, "nginx")
+        ctx = ssl.create_default_context(cafile=ca.ca_file)
+
+        def req(method, path, body=None, headers=None, tls=True):
+            conn = (http.client.HTTPSConnection("127.0.0.1", https_port, context=ctx,
+                                                timeout=10) if tls else
+                    http.client.HTTPConnection("127.0.0.1", http_port, timeout=10))
+            try:
+                conn.request(method, path, body=body, headers=headers or {})
+                r = conn.getresponse()
+                body = r.read().decode("utf-8", "replace")
+                return r.status, {k: ", ".join(r.msg.get_all(k)) for k in r.msg}, body
+            finally:
+                conn.close()
+        st, h, _ = req("GET", "/login", tls=False)
+        check(st == 301 and h.get("Location", "").startswith("https://"), "http: %d" % st)
+        st, h, body = req("GET", "/login")
+        check(st == 200 and 'name="csrf"' in body, "login over TLS: %d" % st)
+        check("frame-ancestors 'none'" in h.get("Content-Security-Policy", ""), "CSP")
+        check("max-age" in h.get("Strict-Transport-Security", ""), "HSTS")
+        st, h, _ = req("GET", "/static/style.css")
+        check(st == 200 and "max-age" in h.get("Cache-Control", "") and
+              h.get("X-Content-Type-Options") == "nosniff", "static: %d %r" % (st, h))
+        st, h, body = req("POST", "/login", body="username=" + "a" * (200 * 1024),
+                          headers={"Content-Type": "application/x-www-form-urlencoded"})
+        check(st == 413 and "more data than this portal accepts" in body,
+              "413: %d %r" % (st, body[:200]))
+        check("frame-ancestors 'none'" in h.get("Content-Security-Policy", ""),
+              "413 page without CSP: %r" % h)
+    finally:
+        proc.send_signal(signal.SIGQUIT)
+        proc.wait(timeout=10)
+        subprocess.run(["rm", "-rf", folder])
+
+
+@case
 def other_form_encodings_are_refused(env):
     c = env.client()
     c.get("/login")

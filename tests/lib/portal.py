@@ -370,6 +370,7 @@ http {{
         listen 127.0.0.1:{self.port};
         server_name localhost;
         client_max_body_size 128k;
+        error_page 413 /static/errors/413.html;
         location /static/ {{
             alias {self.src}/static/;
             expires 1h;
