@@ -18,13 +18,11 @@
       <ul>
         <li><a href="/"<?cs if:Page.nav == "tokens" ?> aria-current="page"<?cs /if ?>>My tokens</a></li>
         <li><a href="/enroll/totp"<?cs if:Page.nav == "enroll" ?> aria-current="page"<?cs /if ?>>Add a token</a></li>
-<?cs if:Session.helpdesk == 1 ?>
-        <li><a href="/helpdesk"<?cs if:Page.nav == "helpdesk" ?> aria-current="page"<?cs /if ?>>Helpdesk</a></li>
-<?cs /if ?>
+<?cs # The Helpdesk entry (for Session.helpdesk == 1) comes with the helpdesk pages. ?>
       </ul>
       <form class="signout" method="post" action="/logout">
         <?cs call:csrf() ?>
-        <span class="who" title="Signed in"><?cs var:Session.display_name ?></span>
+        <span class="who" title="Signed in"><?cs var:Session.display_name ?><?cs if:Session.helpdesk == 1 ?> <span class="role">Helpdesk</span><?cs /if ?></span>
         <button type="submit" class="linklike">Sign out</button>
       </form>
     </nav>

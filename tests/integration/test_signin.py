@@ -329,6 +329,8 @@ def user_without_tokens_gets_in_with_the_password_bootstrap(env):
     check(r.status == 303 and r.header("Location") == "/", "%r" % r)
     r = c.get("/")
     check("Helpdesk" in r.body, "helpdesk role from the directory group shown")
+    # No menu entry that leads to a 404 before the helpdesk pages exist.
+    check('href="/helpdesk"' not in r.body, "no link to a missing page")
 
 
 @case
