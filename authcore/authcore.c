@@ -27,6 +27,8 @@ struct ac_ctx {
 	void			*now_arg;
 	ac_password_verifier	 verify;
 	void			*verify_arg;
+	ac_code_sender		 send;
+	void			*send_arg;
 };
 
 /* One policy key: name, default, bounds, and where the value goes.  The
@@ -54,6 +56,10 @@ static const struct policy_key policy_keys[] = {
 	    offsetof(struct ac_policy, resync_totp_window) },
 	{ "enroll.pending_minutes", 10, 1, 10080, 60,
 	    offsetof(struct ac_policy, pending_seconds) },
+	{ "check.email_code_minutes", 5, 1, 60, 60,
+	    offsetof(struct ac_policy, email_code_seconds) },
+	{ "check.email_max_sends", 5, 1, 100, 1,
+	    offsetof(struct ac_policy, email_max_sends) },
 };
 
 /*
@@ -340,4 +346,28 @@ ac_ctx_verify_password(ac_ctx *ctx, const char *user, const char *password)
 	if (user == NULL || password == NULL || *password == '\0')
 		return AC_ERR_DENIED;
 	return ctx->verify(ctx->verify_arg, user, password);
+}
+
+void
+ac_ctx_set_code_sender(ac_ctx *ctx, ac_code_sender fn, void *arg)
+{
+	ctx->send = fn;
+	ctx->send_arg = arg;
+}
+
+int
+ac_ctx_can_send_codes(const ac_ctx *ctx)
+{
+	return ctx->send != NULL;
+}
+
+int
+ac_ctx_send_code(ac_ctx *ctx, const char *to, const char *subject,
+    const char *body, char *err, size_t errlen)
+{
+	if (ctx->send == NULL) {
+		ac_set_err(err, errlen, "mail not configured");
+		return AC_ERR_CONFIG;
+	}
+	return ctx->send(ctx->send_arg, to, subject, body, err, errlen);
 }

@@ -28,12 +28,23 @@ struct ac_policy {
 	int	resync_totp_window;	/* check.resync_totp_window (60) steps;
 					   also bounds the remembered drift */
 	int	pending_seconds;	/* enroll.pending_minutes (10) * 60 */
+	int	email_code_seconds;	/* check.email_code_minutes (5) * 60:
+					   how long a mailed code is valid */
+	int	email_max_sends;	/* check.email_max_sends (5) codes
+					   mailed per token per code lifetime */
 };
 
 /* Optional hook for the `directory` PIN mode: returns 0 when password is
  * the user's directory password, AC_ERR_DENIED when not, or another error. */
 typedef int (*ac_password_verifier)(void *arg, const char *user,
     const char *password);
+
+/* Optional hook that mails an e-mail token's code (the check never talks
+ * SMTP itself): sends a text/plain mail to `to` and returns 0 once the
+ * server took it, or a negative AC_ERR_* with one line in err (never the
+ * body).  ac_mail_code_sender (mail.h) is one. */
+typedef int (*ac_code_sender)(void *arg, const char *to,
+    const char *subject, const char *body, char *err, size_t errlen);
 
 /*
  * Opens a context from a config file: reads the config, loads the master
@@ -74,5 +85,14 @@ void	ac_ctx_set_password_verifier(ac_ctx *ctx, ac_password_verifier fn,
 	    void *arg);
 int	ac_ctx_verify_password(ac_ctx *ctx, const char *user,
 	    const char *password);
+
+/* Without a sender (the default), e-mail tokens cannot be challenged: the
+ * check answers their trigger with REJECT ("mail not configured").
+ * ac_ctx_send_code returns AC_ERR_CONFIG when no sender is set, else the
+ * sender's answer. */
+void	ac_ctx_set_code_sender(ac_ctx *ctx, ac_code_sender fn, void *arg);
+int	ac_ctx_can_send_codes(const ac_ctx *ctx);
+int	ac_ctx_send_code(ac_ctx *ctx, const char *to, const char *subject,
+	    const char *body, char *err, size_t errlen);
 
 #endif

@@ -11,6 +11,16 @@
  * The caller learns only ACCEPT, REJECT, CHALLENGE or ERROR: unknown user,
  * wrong PIN, wrong code, replay, locked and disabled tokens all REJECT,
  * and only res->reason and the event log say which.
+ *
+ * E-mail tokens (DESIGN.md 5.3) are HOTP tokens whose codes are mailed on
+ * demand: a passcode that is only the PIN part (the token PIN, the
+ * directory password, or nothing, as the resource's PIN mode says) is a
+ * trigger.  The transaction records a challenge (transaction id, the
+ * counter of the code, an expiry) and commits; the code is mailed after
+ * the commit, like the directory round trip never under the write lock;
+ * then the one event is written.  The token accepts a code only while its
+ * last challenge is live (unused, unexpired) and only the code at that
+ * challenge's counter: one code per mail, used once, then gone.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,6 +29,7 @@
 
 #include "ac_error.h"
 #include "check.h"
+#include "codec.h"
 #include "config.h"
 #include "events.h"
 #include "seal.h"
@@ -95,12 +106,15 @@ ac_resource_policy(const ac_ctx *ctx, const char *resource,
 /* What one token made of the passcode, from least to most telling: the
  * event names the token with the most telling outcome. */
 enum outcome {
-	O_SKIP = 0,		/* not a candidate (e-mail token, for now) */
+	O_SKIP = 0,		/* not a candidate (a second e-mail trigger) */
 	O_INACTIVE,		/* pending, expired or disabled */
 	O_WRONG_PIN,		/* PIN / password part wrong, or too short */
 	O_LOCKED,
+	O_NO_CHALLENGE,		/* e-mail: PIN right, no live code mailed */
 	O_WRONG_CODE,		/* PIN right, OTP wrong */
 	O_REPLAY,		/* PIN right, OTP used already */
+	O_SEND_REFUSED,		/* e-mail trigger: no mailer, or send limit */
+	O_CHALLENGE,		/* e-mail trigger: a code to mail */
 	O_ACCEPT,
 };
 
@@ -119,6 +133,14 @@ struct check {
 	size_t				 n;
 	size_t				 best;	/* index of the telling token */
 	char				 reason[AC_MAX_REASON + 1];
+	int				 keep_reason;	/* final already */
+	/* E-mail trigger: the token asked for a code (the first one only),
+	 * its challenge, whether that is new, and the code to mail. */
+	int				 has_trigger;
+	size_t				 trigger;
+	struct ac_challenge		 ch;
+	int				 ch_new;
+	char				 mail_code[AC_MAX_CODE + 1];
 };
 
 /* The PIN part and the OTP part of the passcode for a token with `digits`
@@ -213,20 +235,110 @@ try_otp(struct check *ck, const struct ac_token *t, const char *otp,
 	return 0;
 }
 
-/* Decides what one token makes of the passcode; accepts when right. */
+/* 1 when c is the challenge t can still be answered with: unused,
+ * unexpired, and its code not behind the token's counter. */
 static int
-try_token(struct check *ck, struct ac_token *t, enum outcome *o)
+challenge_live(const struct ac_challenge *c, const struct ac_token *t,
+    int64_t now)
+{
+	return !c->used && now < c->expires && c->counter >= t->counter;
+}
+
+/* The answer was right: claim the counter with the replay guard's
+ * compare-and-set, then use the challenge up. */
+static int
+claim(struct check *ck, const struct ac_token *t,
+    const struct ac_challenge *c, enum outcome *o)
+{
+	ac_store *s = ac_ctx_store(ck->ctx);
+	int r;
+
+	r = ac_store_token_accept(s, t->serial, c->counter + 1, t->drift,
+	    ck->now);
+	if (r == AC_ERR_REPLAY) {
+		*o = O_REPLAY;
+		return 0;
+	}
+	if (r == 0)
+		r = ac_store_challenge_consume(s, c->txid, ck->now);
+	if (r == 0)
+		*o = O_ACCEPT;
+	return r;
+}
+
+/* The OTP part for an e-mail token: right only as the code of its last
+ * challenge while that is live.  A used or outrun code is a replay (not
+ * counted, as for other tokens); an expired one is no code at all. */
+static int
+try_email_code(struct check *ck, const struct ac_token *t, const char *otp,
+    enum outcome *o)
+{
+	struct ac_challenge c;
+	char want[AC_MAX_CODE + 1], got[AC_MAX_CODE + 1];
+	int r, eq, live;
+
+	*o = O_NO_CHALLENGE;
+	r = ac_store_challenge_last(ac_ctx_store(ck->ctx), t->serial, &c);
+	if (r == AC_ERR_NOT_FOUND)
+		return 0;
+	if (r != 0)
+		return r;
+	memcpy(got, otp, (size_t)t->digits);
+	got[t->digits] = '\0';
+	if ((r = ac_token_hotp_at(ck->ctx, t, c.counter, want,
+	    sizeof(want))) != 0)
+		goto out;
+	eq = ac_otp_code_valid(got, t->digits) && ac_otp_code_equal(want, got);
+	live = challenge_live(&c, t, ck->now);
+	if (!eq)
+		*o = live ? O_WRONG_CODE : O_NO_CHALLENGE;
+	else if (!live)
+		*o = c.used || c.counter < t->counter ? O_REPLAY :
+		    O_NO_CHALLENGE;
+	else
+		r = claim(ck, t, &c, o);
+out:
+	ac_wipe(want, sizeof(want));
+	ac_wipe(got, sizeof(got));
+	return r;
+}
+
+/* An active, unlocked e-mail token: a trigger (the whole passcode is the
+ * PIN part) asks for a code; PIN part + code answers a challenge. */
+static int
+try_email(struct check *ck, struct ac_token *t, size_t i, enum outcome *o)
+{
+	const char *pin, *otp;
+	size_t pinlen;
+
+	if (pin_right(ck, t, ck->passcode, ck->len, 0)) {
+		/* One mail per check: the user's first e-mail token. */
+		*o = ck->has_trigger ? O_SKIP : O_CHALLENGE;
+		if (!ck->has_trigger) {
+			ck->has_trigger = 1;
+			ck->trigger = i;
+		}
+		return 0;
+	}
+	*o = O_WRONG_PIN;
+	if (ck->len < (size_t)t->digits)
+		return 0;
+	split(ck, t->digits, &pin, &pinlen, &otp);
+	if (!pin_right(ck, t, pin, pinlen, (size_t)t->digits))
+		return 0;
+	return try_email_code(ck, t, otp, o);
+}
+
+/* Decides what one token (index i) makes of the passcode; accepts when
+ * right. */
+static int
+try_token(struct check *ck, struct ac_token *t, size_t i, enum outcome *o)
 {
 	enum ac_token_status st;
 	const char *pin, *otp;
 	size_t pinlen;
 
 	*o = O_SKIP;
-	/* E-mail tokens answer a PIN-only attempt with a challenge (a code
-	 * sent by mail); that flow arrives with the challenge issue.  Until
-	 * then they never match here. */
-	if (t->type == AC_TOKEN_EMAIL)
-		return 0;
 	st = ac_token_status(t, ck->now);
 	if (st == AC_STATUS_LOCKED) {
 		*o = O_LOCKED;
@@ -239,6 +351,8 @@ try_token(struct check *ck, struct ac_token *t, enum outcome *o)
 	if (bypass_active(t, ck->now) &&
 	    pin_right(ck, t, ck->passcode, ck->len, 0))
 		return bypass_accept(ck, t, o);
+	if (t->type == AC_TOKEN_EMAIL)
+		return try_email(ck, t, i, o);
 	*o = O_WRONG_PIN;
 	if (ck->len < (size_t)t->digits)
 		return 0;
@@ -264,12 +378,13 @@ count_failures(struct check *ck)
 
 	for (i = 0; i < ck->n; i++)
 		if (ck->outcomes[i] == O_WRONG_CODE ||
+		    ck->outcomes[i] == O_NO_CHALLENGE ||
 		    ck->outcomes[i] == O_REPLAY)
 			pin_right_somewhere = 1;
 	for (i = 0; i < ck->n; i++) {
 		enum outcome o = ck->outcomes[i];
 
-		if (o == O_WRONG_CODE ||
+		if (o == O_WRONG_CODE || o == O_NO_CHALLENGE ||
 		    (!pin_right_somewhere && o == O_WRONG_PIN)) {
 			if ((r = ac_token_fail(ck->ctx, &ck->tokens[i],
 			    NULL)) != 0)
@@ -288,8 +403,11 @@ describe(struct check *ck)
 		[O_INACTIVE] = "token not active",
 		[O_WRONG_PIN] = "wrong PIN or password",
 		[O_LOCKED] = "token locked",
+		[O_NO_CHALLENGE] = "no code mailed, or the mailed code expired",
 		[O_WRONG_CODE] = "wrong code",
 		[O_REPLAY] = "code already used",
+		[O_SEND_REFUSED] = "no code mailed",
+		[O_CHALLENGE] = "code to mail",
 		[O_ACCEPT] = "accepted",
 	};
 
@@ -298,10 +416,86 @@ describe(struct check *ck)
 		    "unknown user or no token");
 		return;
 	}
-	if (ck->outcomes[ck->best] == O_ACCEPT && ck->reason[0] != '\0')
-		return;		/* bypass said so already */
+	if (ck->reason[0] != '\0')
+		return;		/* bypass or the e-mail trigger said so already */
 	snprintf(ck->reason, sizeof(ck->reason), "%s (%s)",
 	    text[ck->outcomes[ck->best]], ck->tokens[ck->best].serial);
+}
+
+/* The trigger cannot be served: REJECT with why, nothing counted. */
+static int
+refuse(struct check *ck, const char *why)
+{
+	ck->outcomes[ck->trigger] = O_SEND_REFUSED;
+	snprintf(ck->reason, sizeof(ck->reason), "%s (%s)", why,
+	    ck->tokens[ck->trigger].serial);
+	return 0;
+}
+
+/* A fresh challenge for t after last (NULL: none yet).  Its counter is the
+ * token's next unused one, but past every code mailed before: a code that
+ * expired unused must not become valid again with a later mail. */
+static int
+new_challenge(struct check *ck, const struct ac_token *t,
+    const struct ac_challenge *last)
+{
+	uint8_t rnd[32];
+	uint64_t counter = t->counter;
+	int r;
+
+	if (last != NULL && last->counter >= counter)
+		counter = last->counter + 1;
+	/* Accepting moves the counter to counter + 1, at most INT64_MAX. */
+	if (counter >= (uint64_t)INT64_MAX)
+		return refuse(ck, "token counter exhausted");
+	memset(&ck->ch, 0, sizeof(ck->ch));
+	if ((r = ac_random(rnd, sizeof(rnd))) != 0 ||
+	    (r = ac_hex_encode(rnd, sizeof(rnd), ck->ch.txid,
+	    sizeof(ck->ch.txid))) != 0)
+		return r;
+	snprintf(ck->ch.serial, sizeof(ck->ch.serial), "%s", t->serial);
+	ck->ch.counter = counter;
+	ck->ch.created = ck->now;
+	ck->ch.expires = ck->now + ac_ctx_policy(ck->ctx)->email_code_seconds;
+	ck->ch_new = 1;
+	return ac_store_challenge_put(ac_ctx_store(ck->ctx), &ck->ch);
+}
+
+/*
+ * The trigger for token ck->trigger: within the send limit, the live
+ * challenge again (the same code mailed again, its expiry unchanged) or a
+ * new one, and its code in ck->mail_code for sending after the commit.
+ */
+static int
+start_challenge(struct check *ck)
+{
+	const struct ac_policy *pol = ac_ctx_policy(ck->ctx);
+	const struct ac_token *t = &ck->tokens[ck->trigger];
+	ac_store *s = ac_ctx_store(ck->ctx);
+	struct ac_challenge last;
+	char key[AC_MAX_SERIAL + 16];
+	int r, count = 0;
+
+	if (!ac_ctx_can_send_codes(ck->ctx))
+		return refuse(ck, "mail not configured");
+	snprintf(key, sizeof(key), "email-send:%s", t->serial);
+	if ((r = ac_store_throttle_hit(s, key, ck->now,
+	    pol->email_code_seconds, &count)) != 0)
+		return r;
+	if (count > pol->email_max_sends)
+		return refuse(ck, "too many codes mailed");
+	r = ac_store_challenge_last(s, t->serial, &last);
+	if (r == 0 && challenge_live(&last, t, ck->now)) {
+		ck->ch = last;
+		ck->ch_new = 0;
+	} else if (r == 0 || r == AC_ERR_NOT_FOUND) {
+		r = new_challenge(ck, t, r == 0 ? &last : NULL);
+		if (r != 0 || ck->outcomes[ck->trigger] != O_CHALLENGE)
+			return r;
+	} else
+		return r;
+	return ac_token_hotp_at(ck->ctx, t, ck->ch.counter, ck->mail_code,
+	    sizeof(ck->mail_code));
 }
 
 /*
@@ -316,7 +510,8 @@ decide(struct check *ck)
 	int r;
 
 	for (i = 0; i < ck->n; i++) {
-		if ((r = try_token(ck, &ck->tokens[i], &ck->outcomes[i])) != 0)
+		if ((r = try_token(ck, &ck->tokens[i], i,
+		    &ck->outcomes[i])) != 0)
 			return r;
 		if (ck->outcomes[i] > ck->outcomes[ck->best])
 			ck->best = i;
@@ -325,6 +520,9 @@ decide(struct check *ck)
 	}
 	if (ck->n > 0 && ck->outcomes[ck->best] == O_ACCEPT)
 		return 0;
+	/* A request for a code is not a guess: nothing is counted. */
+	if (ck->has_trigger)
+		return start_challenge(ck);
 	return count_failures(ck);
 }
 
@@ -343,6 +541,7 @@ load_tokens(struct check *ck)
 	ck->outcomes = NULL;
 	ck->n = 0;
 	ck->best = 0;
+	ck->has_trigger = 0;
 	r = ac_store_token_list(ac_ctx_store(ck->ctx), &f, &ck->tokens, &ck->n);
 	if (r != 0)
 		return r;
@@ -393,13 +592,14 @@ ask_directory(struct check *ck)
 	for (i = 0; i < ck->n; i++) {
 		const struct ac_token *t = &ck->tokens[i];
 
-		if (t->type == AC_TOKEN_EMAIL || t->digits < 1 ||
-		    t->digits > AC_MAX_CODE ||
+		if (t->digits < 1 || t->digits > AC_MAX_CODE ||
 		    ac_token_status(t, ck->now) != AC_STATUS_ACTIVE)
 			continue;
 		if ((r = ask_one(ck, (size_t)t->digits)) != 0)
 			return r;
-		if (bypass_active(t, ck->now) && (r = ask_one(ck, 0)) != 0)
+		/* The password alone: bypass, or an e-mail token's trigger. */
+		if ((bypass_active(t, ck->now) || t->type == AC_TOKEN_EMAIL) &&
+		    (r = ask_one(ck, 0)) != 0)
 			return r;
 	}
 	return 0;
@@ -419,13 +619,76 @@ check_event(struct check *ck, const char *resource, const char *source,
 	return ac_event_log(ck->ctx, &ev);
 }
 
-/* Read, decide, record and commit as one transaction. */
+/* "a\u2022\u2022\u2022@example.org": enough for the user to recognise
+ * the address, too little to harvest it from the answer. */
+static void
+mask_address(const char *addr, char *out, size_t outlen)
+{
+	const char *at = strchr(addr, '@');
+
+	if (at == NULL || at == addr)
+		snprintf(out, outlen, "your mail address");
+	else
+		snprintf(out, outlen, "%c\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2%s",
+		    addr[0], at);
+}
+
+/*
+ * Mails the trigger's code (after the commit: no write lock is held across
+ * the SMTP round trip) and records the one event.  A mail that fails is an
+ * ERROR; a new challenge whose code never left is used up at once.
+ */
+static int
+send_challenge(struct check *ck, const char *resource, const char *source,
+    struct ac_check_result *res)
+{
+	const struct ac_token *t = &ck->tokens[ck->best];
+	char subject[128], body[512], err[AC_ERRBUF] = "";
+	char shown[128];	/* a longer address is cut for display */
+	int r, minutes = ac_ctx_policy(ck->ctx)->email_code_seconds / 60;
+
+	mask_address(t->email, shown, sizeof(shown));
+	snprintf(subject, sizeof(subject), "Your %s sign-in code",
+	    ac_config_get(ac_ctx_config(ck->ctx), "portal.issuer",
+	    "tokenportal"));
+	snprintf(body, sizeof(body), "Hello,\n\nyour sign-in code is:\n\n"
+	    "    %s\n\nIt is valid for %d minute%s and works once. If you did "
+	    "not try to sign in, tell your helpdesk.\n", ck->mail_code,
+	    minutes, minutes == 1 ? "" : "s");
+	r = ac_ctx_send_code(ck->ctx, t->email, subject, body, err,
+	    sizeof(err));
+	ac_wipe(body, sizeof(body));
+	ac_wipe(ck->mail_code, sizeof(ck->mail_code));
+	if (r != 0) {
+		snprintf(ck->reason, sizeof(ck->reason), "mail not sent (%s): "
+		    "%s", t->serial, err[0] != '\0' ? err : ac_strerror(r));
+		ck->keep_reason = 1;
+		if (ck->ch_new)
+			(void)ac_store_challenge_consume(ac_ctx_store(ck->ctx),
+			    ck->ch.txid, ck->now);
+		return r;
+	}
+	snprintf(ck->reason, sizeof(ck->reason), "code mailed to %s (%s)",
+	    shown, t->serial);
+	if ((r = check_event(ck, resource, source, "challenge")) != 0)
+		return r;
+	res->result = AC_RESULT_CHALLENGE;
+	snprintf(res->serial, sizeof(res->serial), "%s", t->serial);
+	snprintf(res->transaction_id, sizeof(res->transaction_id), "%s",
+	    ck->ch.txid);
+	snprintf(res->message, sizeof(res->message), "A code was sent to %s.",
+	    shown);
+	return 0;
+}
+
+/* Read, decide, record and commit as one transaction; a trigger's mail
+ * goes out after it. */
 static int
 check_transaction(struct check *ck, const char *resource, const char *source,
     struct ac_check_result *res)
 {
 	ac_store *s = ac_ctx_store(ck->ctx);
-	int r, accepted;
+	int r, accepted, challenge;
 
 	if ((r = ac_store_begin(s)) != 0)
 		return r;
@@ -433,10 +696,14 @@ check_transaction(struct check *ck, const char *resource, const char *source,
 		goto fail;
 	describe(ck);
 	accepted = ck->n > 0 && ck->outcomes[ck->best] == O_ACCEPT;
-	if ((r = check_event(ck, resource, source,
-	    accepted ? "accept" : "reject")) != 0 ||
-	    (r = ac_store_commit(s)) != 0)
+	challenge = ck->n > 0 && ck->outcomes[ck->best] == O_CHALLENGE;
+	if (!challenge && (r = check_event(ck, resource, source,
+	    accepted ? "accept" : "reject")) != 0)
 		goto fail;
+	if ((r = ac_store_commit(s)) != 0)
+		goto fail;
+	if (challenge)
+		return send_challenge(ck, resource, source, res);
 	res->result = accepted ? AC_RESULT_ACCEPT : AC_RESULT_REJECT;
 	if (accepted)
 		snprintf(res->serial, sizeof(res->serial), "%s",
@@ -495,7 +762,8 @@ ac_check(ac_ctx *ctx, const char *user, const char *resource,
 		snprintf(ck.reason, sizeof(ck.reason), "directory: %s",
 		    r == AC_ERR_CONFIG ? "no directory to verify the password "
 		    "with" : ac_strerror(r));
-	else if ((r = check_transaction(&ck, resource, source, res)) != 0)
+	else if ((r = check_transaction(&ck, resource, source, res)) != 0 &&
+	    !ck.keep_reason)
 		snprintf(ck.reason, sizeof(ck.reason), "%s", ac_strerror(r));
 out:
 	if (r != 0) {
@@ -507,5 +775,6 @@ out:
 		ac_wipe(ck.tokens, ck.n * sizeof(*ck.tokens));
 	free(ck.tokens);
 	free(ck.outcomes);
+	ac_wipe(ck.mail_code, sizeof(ck.mail_code));
 	return r;
 }

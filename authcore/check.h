@@ -41,7 +41,7 @@ struct ac_check_result {
 	char		serial[AC_MAX_SERIAL + 1];	/* accepting token */
 	char		reason[AC_MAX_REASON + 1];	/* for the event log and
 							 * admins, never the caller */
-	char		transaction_id[65];		/* CHALLENGE */
+	char		transaction_id[AC_MAX_TXID + 1];	/* CHALLENGE */
 	char		message[256];			/* CHALLENGE */
 };
 
@@ -52,6 +52,16 @@ struct ac_check_result {
  * code, replayed code, locked or disabled token all give the same REJECT;
  * only res->reason and the event log tell them apart.  source describes
  * the caller for the event log ("otpcheck", an address).
+ *
+ * E-mail tokens: a passcode that is only the PIN part (empty for a token
+ * without PIN, the token PIN, or the directory password, per pin_mode)
+ * mails the token's code through the context's code sender and answers
+ * CHALLENGE with res->transaction_id and res->message ("A code was sent to
+ * a\u2022\u2022\u2022@example.org.").  No sender, or more than
+ * check.email_max_sends mails per code lifetime: REJECT.  A mail that fails:
+ * ERROR.  The answer is PIN part + the mailed code, as for any token, good
+ * once within check.email_code_minutes.  Every outcome writes one event
+ * (result "accept", "reject", "challenge" or "error").
  */
 int ac_check(ac_ctx *ctx, const char *user, const char *resource,
     const char *passcode, const char *source, struct ac_check_result *res);

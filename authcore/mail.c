@@ -612,6 +612,13 @@ out:
 	return r;
 }
 
+int
+ac_mail_code_sender(void *arg, const char *to, const char *subject,
+    const char *body, char *err, size_t errlen)
+{
+	return ac_mail_send(arg, to, subject, body, err, errlen);
+}
+
 /* --- setup ----------------------------------------------------------- */
 
 int

@@ -85,6 +85,11 @@ void ac_mail_free(struct ac_mail *m);
 int ac_mail_send(struct ac_mail *m, const char *to, const char *subject,
     const char *body, char *err, size_t errlen);
 
+/* ac_mail_send with the mailer passed as arg: an ac_code_sender
+ * (authcore.h) for ac_ctx_set_code_sender(ctx, ac_mail_code_sender, m). */
+int ac_mail_code_sender(void *arg, const char *to, const char *subject,
+    const char *body, char *err, size_t errlen);
+
 /*
  * 1 if addr is a plain mail address we are willing to put in an SMTP
  * envelope and a To: header, else 0: at most AC_MAX_EMAIL bytes, exactly

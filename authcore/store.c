@@ -586,6 +586,19 @@ ac_store_challenge_consume(ac_store *s, const char *txid, int64_t now)
 }
 
 int
+ac_store_challenge_last(ac_store *s, const char *serial,
+    struct ac_challenge *out)
+{
+	int r;
+
+	if (s == NULL || out == NULL)
+		return AC_ERR_INVALID;
+	if ((r = check_key(s, "serial", serial, AC_MAX_SERIAL)) != 0)
+		return r;
+	return s->ops->challenge_last(s, serial, out);
+}
+
+int
 ac_store_challenge_sweep(ac_store *s, int64_t now, int *n)
 {
 	int count = 0, r;

@@ -244,6 +244,10 @@ int ac_store_challenge_get(ac_store *s, const char *txid,
     struct ac_challenge *out);
 int ac_store_challenge_consume(ac_store *s, const char *txid, int64_t now);
 int ac_store_challenge_sweep(ac_store *s, int64_t now, int *n);
+/* The challenge of serial with the highest counter (the last code sent),
+ * used or not, expired or not; AC_ERR_NOT_FOUND when it has none. */
+int ac_store_challenge_last(ac_store *s, const char *serial,
+    struct ac_challenge *out);
 
 /* Events: raw rows.  The chain (events.h) is computed by the caller inside
  * a transaction begun with ac_store_begin. */

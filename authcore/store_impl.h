@@ -82,6 +82,8 @@ struct ac_store_ops {
 	int	(*challenge_consume)(ac_store *s, const char *txid,
 		    int64_t now);
 	int	(*challenge_sweep)(ac_store *s, int64_t now, int *n);
+	int	(*challenge_last)(ac_store *s, const char *serial,
+		    struct ac_challenge *out);
 
 	int	(*event_last)(ac_store *s, struct ac_event_row *out);
 	int	(*event_insert)(ac_store *s, struct ac_event_row *e);

@@ -106,7 +106,7 @@ enum sq_stmt {
 	SQ_SESSION_SWEEP,
 	SQ_THROTTLE_HIT, SQ_THROTTLE_GET, SQ_THROTTLE_CLEAR,
 	SQ_CHALLENGE_PUT, SQ_CHALLENGE_GET, SQ_CHALLENGE_CONSUME,
-	SQ_CHALLENGE_SWEEP,
+	SQ_CHALLENGE_SWEEP, SQ_CHALLENGE_LAST,
 	SQ_EVENT_LAST, SQ_EVENT_INSERT,
 	SQ_NSTMT
 };
@@ -160,6 +160,8 @@ static const char *const sq_sql[SQ_NSTMT] = {
 	[SQ_CHALLENGE_CONSUME] = "UPDATE challenges SET used=1"
 	    " WHERE txid=?1 AND used=0 AND expires>?2",
 	[SQ_CHALLENGE_SWEEP] = "DELETE FROM challenges WHERE expires<=?1",
+	[SQ_CHALLENGE_LAST] = "SELECT " CHALLENGE_COLS " FROM challenges"
+	    " WHERE serial=?1 ORDER BY counter DESC, created DESC LIMIT 1",
 	[SQ_EVENT_LAST] = "SELECT " EVENT_COLS " FROM events"
 	    " ORDER BY id DESC LIMIT 1",
 	[SQ_EVENT_INSERT] = "INSERT INTO events(" EVENT_COLS ")"
@@ -1325,6 +1327,13 @@ sq_challenge_get(ac_store *s, const char *txid, struct ac_challenge *out)
 	    "reading challenge");
 }
 
+static int
+sq_challenge_last(ac_store *s, const char *serial, struct ac_challenge *out)
+{
+	return sq_get_by_text(s, SQ_CHALLENGE_LAST, serial, read_challenge,
+	    out, "reading the last challenge of token");
+}
+
 /* Single use: a compare-and-set on used, like the token counter. */
 static int
 sq_challenge_consume(ac_store *s, const char *txid, int64_t now)
@@ -1536,6 +1545,7 @@ static const struct ac_store_ops sq_ops = {
 	.challenge_get = sq_challenge_get,
 	.challenge_consume = sq_challenge_consume,
 	.challenge_sweep = sq_challenge_sweep,
+	.challenge_last = sq_challenge_last,
 	.event_last = sq_event_last,
 	.event_insert = sq_event_insert,
 	.event_each = sq_event_each,

@@ -1203,6 +1203,25 @@ out:
 	return r;
 }
 
+int
+ac_token_hotp_at(ac_ctx *ctx, const struct ac_token *t, uint64_t counter,
+    char *code, size_t codelen)
+{
+	ac_otp *o = NULL;
+	int r;
+
+	if (codelen < AC_MAX_CODE + 1)
+		return AC_ERR_INVALID;
+	code[0] = '\0';
+	if (t->type == AC_TOKEN_TOTP)
+		return AC_ERR_STATE;
+	if ((r = token_otp(ctx, t, &o)) != 0)
+		return r;
+	r = ac_otp_hotp(o, counter, code, codelen);
+	ac_otp_free(o);
+	return r;
+}
+
 static int
 edit_sweep(ac_ctx *ctx, struct ac_token *t, struct change *c)
 {

@@ -135,6 +135,15 @@ int ac_token_test(ac_ctx *ctx, const struct ac_who *who, const char *serial,
 int ac_token_email_code(ac_ctx *ctx, const char *serial, char *code,
     size_t codelen);
 
+/*
+ * The code of an HOTP or e-mail token t at counter (RFC 4226 section 5.3),
+ * for the e-mail challenge (check.c), which mails it and later compares
+ * the answer with it.  code holds AC_MAX_CODE + 1 bytes; the caller wipes
+ * it.  AC_ERR_STATE for a TOTP token; unsealing errors as ac_token_match.
+ */
+int ac_token_hotp_at(ac_ctx *ctx, const struct ac_token *t, uint64_t counter,
+    char *code, size_t codelen);
+
 /* Deletes pending tokens past their expiry, one event each. *n swept. */
 int ac_token_sweep(ac_ctx *ctx, int *n);
 

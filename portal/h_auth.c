@@ -8,9 +8,14 @@
  * first token.  Attempts are throttled per user and per client address
  * with counters in the store, shared by every worker.  Unknown user and
  * wrong password get the same answer.
+ *
+ * A user with an active e-mail token asks for its code with the step-up
+ * page's "send=email" button: the check (check.c) mails the code and
+ * answers CHALLENGE, and the user types the code like any other.
  */
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -154,6 +159,31 @@ step_up_policy(struct portal_req *r)
 	return pol;
 }
 
+/* 1 when the signed-in user has an active e-mail token and mail is set
+ * up, so that the step-up page can offer to mail a code. */
+static int
+can_mail_code(struct portal_req *r)
+{
+	const struct ac_session *s = portal_session(r);
+	struct ac_token_filter f = { .state = AC_STATE_ACTIVE };
+	struct ac_token *list = NULL;
+	size_t i, n = 0;
+	int found = 0;
+
+	if (s == NULL || portal_mail(r) == NULL)
+		return 0;
+	f.owner = s->user;
+	if (ac_store_token_list(ac_ctx_store(portal_ac(r)), &f, &list,
+	    &n) != 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		found |= list[i].type == AC_TOKEN_EMAIL;
+	if (list != NULL)
+		OPENSSL_cleanse(list, n * sizeof(*list));
+	free(list);
+	return found;
+}
+
 static int
 render_code(struct portal_req *r, int status)
 {
@@ -161,6 +191,7 @@ render_code(struct portal_req *r, int status)
 	 * (empty for a token without one); never refilled. */
 	portal_set_int(r, "StepUp.pin", step_up_policy(r).pin_mode ==
 	    AC_PIN_TOKEN);
+	portal_set_int(r, "StepUp.email", can_mail_code(r));
 	portal_set(r, "Page.title", "Enter your code");
 	portal_set(r, "Page.nav", "login");
 	return portal_render(r, status, "login_code.cs");
@@ -261,6 +292,51 @@ step_up(struct portal_req *r, const char *code)
 	    AC_PIN_TOKEN ? "The PIN or the code is not right. Wait for the "
 	    "next code and try again." : "That code is not right. Wait for "
 	    "the next code and try again.");
+	return render_code(r, 200);
+}
+
+/*
+ * "Send a code to my e-mail": the check with the trigger passcode (the PIN
+ * field with token PINs, else nothing) mails the e-mail token's code.  The
+ * message names the masked address; the code itself is only in the mail.
+ */
+static int
+send_email_code(struct portal_req *r)
+{
+	const struct ac_session *s = portal_session(r);
+	struct ac_check_result res;
+	char user[AC_MAX_USER + 1], pass[AC_MAX_PASSCODE + 1];
+	int rc;
+
+	snprintf(user, sizeof(user), "%s", s->user);
+	if (throttled(r, user))
+		return portal_error(r, 429, MSG_THROTTLED);
+	memset(&res, 0, sizeof(res));
+	rc = step_up_passcode(r, "", pass, sizeof(pass));
+	if (rc == 0)
+		rc = ac_check(portal_ac(r), user, PORTAL_RESOURCE, pass,
+		    portal_client_addr(r), &res);
+	else
+		res.result = AC_RESULT_REJECT;	/* too long: wrong */
+	OPENSSL_cleanse(pass, sizeof(pass));
+	rc = rc == AC_ERR_TOO_LONG ? 0 : rc;
+	if (rc < 0 || res.result == AC_RESULT_ERROR) {
+		portal_log(PORTAL_LOG_ERR, "mailing a code to %s: %s", user,
+		    res.reason[0] ? res.reason : ac_strerror(rc));
+		portal_message(r, "warn", "The code could not be mailed right "
+		    "now. Please try again in a few minutes.");
+		return render_code(r, 503);
+	}
+	if (res.result == AC_RESULT_CHALLENGE) {
+		portal_message(r, "ok", res.message);
+		return render_code(r, 200);
+	}
+	/* A wrong PIN, a locked token, too many mails: one answer. */
+	throttle_hit(r, user);
+	portal_field_error(r, "code", step_up_policy(r).pin_mode ==
+	    AC_PIN_TOKEN ? "No code was sent. If your e-mail token has a PIN, "
+	    "enter it first; otherwise try again in a few minutes." :
+	    "No code was sent. Please try again in a few minutes.");
 	return render_code(r, 200);
 }
 
@@ -367,9 +443,13 @@ h_login_post(struct portal_req *r)
 {
 	const struct ac_session *s = portal_session(r);
 	const char *username = portal_param(r, "username");
+	const char *send = portal_param(r, "send");
 
-	if (s != NULL && s->level == 0 && (username == NULL || !username[0]))
+	if (s != NULL && s->level == 0 && (username == NULL || !username[0])) {
+		if (send != NULL && strcmp(send, "email") == 0)
+			return send_email_code(r);
 		return step_up(r, portal_param(r, "code"));
+	}
 	return password_sign_in(r);
 }
 

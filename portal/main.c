@@ -166,6 +166,10 @@ open_services(const struct worker_arg *wa, struct portal_app *app)
 		app->mail = NULL;
 		return rc == AC_ERR_CONFIG ? PORTAL_EXIT_CONFIG : 1;
 	}
+	/* The step-up of a user with an e-mail token mails its code through
+	 * the check (check.c); without a mailer that trigger is refused. */
+	if (app->mail != NULL)
+		ac_ctx_set_code_sender(app->ac, ac_mail_code_sender, app->mail);
 	return 0;
 }
 

@@ -17,6 +17,10 @@
       <?cs call:field_error("code") ?>
     </div>
     <button type="submit" class="primary">Continue</button>
+<?cs if:StepUp.email == 1 ?>
+    <p class="hint">An e-mail token has no screen: ask for its code<?cs if:StepUp.pin == 1 ?> (with its PIN above, if it has one)<?cs /if ?>, then type the code from the mail above.</p>
+    <button type="submit" name="send" value="email" formnovalidate>Send a code to my e-mail</button>
+<?cs /if ?>
   </form>
   <form method="post" action="/logout" class="aside">
     <?cs call:csrf() ?>

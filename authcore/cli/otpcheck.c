@@ -8,7 +8,10 @@
  * which every local user can read in the process list.
  *
  * Exit status: 0 accept, 1 reject, 2 error (one line on stderr), 5
- * challenge (the transaction id and the message on stdout, one per line).
+ * challenge (the transaction id and the message on stdout, one per line:
+ * an e-mail token's code was mailed; send PIN part and code next).
+ * With smtp.url in the config, e-mail tokens' codes are mailed (mail.h);
+ * without, their trigger is a reject.
  * Never 3 or 4: rlm_exec maps exit N to module code N-1, and 3 would be
  * "ok" there (DESIGN.md 6), so a stray 3 would let the user in.
  */
@@ -21,6 +24,8 @@
 
 #include "authcore.h"
 #include "check.h"
+#include "config.h"
+#include "mail.h"
 #include "seal.h"
 
 #define OC_ACCEPT	0
@@ -198,14 +203,39 @@ report(int r, const struct ac_check_result *res)
 	}
 }
 
+/* A mailer for e-mail tokens' codes when smtp.url is set (*m stays NULL
+ * otherwise).  Returns 0, or OC_ERROR after printing the bad key. */
+static int
+open_mailer(ac_ctx *ctx, struct ac_mail **m)
+{
+	const struct ac_config *cfg = ac_ctx_config(ctx);
+	char err[AC_ERRBUF] = "";
+	int r;
+
+	*m = NULL;
+	if (ac_config_get(cfg, "smtp.url", NULL) == NULL)
+		return 0;
+	if (ac_mail_global_init() != 0) {
+		say("cannot initialise libcurl");
+		return OC_ERROR;
+	}
+	if ((r = ac_mail_new(cfg, m, err, sizeof err)) != 0) {
+		say("%s", err[0] ? err : ac_strerror(r));
+		return OC_ERROR;
+	}
+	ac_ctx_set_code_sender(ctx, ac_mail_code_sender, *m);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct args a = { OTPCHECK_DEFAULT_CONF, NULL, NULL };
 	struct ac_check_result res;
 	char pass[AC_MAX_PASSCODE + 2], err[AC_ERRBUF] = "";
+	struct ac_mail *mail = NULL;
 	ac_ctx *ctx = NULL;
-	int r, rc = OC_ERROR;
+	int r, rc = OC_ERROR, curl = 0;
 
 	/* A caller that stops reading must not turn a result into a crash. */
 	signal(SIGPIPE, SIG_IGN);
@@ -218,6 +248,9 @@ main(int argc, char **argv)
 		say("%s", err[0] ? err : ac_strerror(r));
 		goto out;
 	}
+	curl = ac_config_get(ac_ctx_config(ctx), "smtp.url", NULL) != NULL;
+	if (open_mailer(ctx, &mail) != 0)
+		goto out;
 	r = ac_check(ctx, a.user, a.resource, pass, "otpcheck", &res);
 	ac_wipe(pass, sizeof pass);
 	rc = report(r, &res);
@@ -225,6 +258,9 @@ out:
 	ac_wipe(pass, sizeof pass);
 	ac_wipe(&res, sizeof res);
 	ac_ctx_free(ctx);
+	ac_mail_free(mail);
+	if (curl)
+		ac_mail_global_cleanup();
 	/* Whatever happened above, only 0, 1, 2 and 5 leave this program. */
 	return rc == OC_ACCEPT || rc == OC_REJECT || rc == OC_CHALLENGE ?
 	    rc : OC_ERROR;

@@ -592,7 +592,7 @@ out:
 
 struct add_args {
 	const char	*type, *user, *serial, *algorithm, *digits, *period,
-			*counter, *description;
+			*counter, *description, *email;
 	int		 hex;
 };
 
@@ -606,11 +606,19 @@ add_spec(const struct add_args *a, struct ac_token_spec *spec)
 		say("add: --type, --user and --serial are required");
 		return EXIT_USAGE;
 	}
-	if (ac_token_type_parse(a->type, &spec->type) < 0 ||
-	    (spec->type != AC_TOKEN_TOTP && spec->type != AC_TOKEN_HOTP)) {
-		say("add: --type must be totp or hotp, not '%s'", a->type);
+	if (ac_token_type_parse(a->type, &spec->type) < 0) {
+		say("add: --type must be totp, hotp or email, not '%s'",
+		    a->type);
 		return EXIT_USAGE;
 	}
+	/* E-mail tokens are HOTP tokens whose codes the check mails to
+	 * --email on demand (check.c). */
+	if ((spec->type == AC_TOKEN_EMAIL) != (a->email != NULL)) {
+		say("add: --email ADDRESS goes with --type email, and only "
+		    "with it");
+		return EXIT_USAGE;
+	}
+	spec->email = a->email;
 	if (!check_serial(a->serial) || !check_user(a->user))
 		return EXIT_USAGE;
 	spec->serial = a->serial;
@@ -632,10 +640,10 @@ add_spec(const struct add_args *a, struct ac_token_spec *spec)
 		return EXIT_USAGE;
 	}
 	spec->period = a->period ? (int)v : 30;
-	if (a->counter != NULL && (spec->type != AC_TOKEN_HOTP ||
+	if (a->counter != NULL && (spec->type == AC_TOKEN_TOTP ||
 	    !parse_num(a->counter, 0, INT64_MAX, &v))) {
-		say("add: --counter is for HOTP tokens and must be a whole "
-		    "number");
+		say("add: --counter is for HOTP and e-mail tokens and must be "
+		    "a whole number");
 		return EXIT_USAGE;
 	}
 	spec->counter = a->counter ? (uint64_t)v : 0;
@@ -696,7 +704,8 @@ cmd_add(struct cli *cli, int argc, char **argv)
 		{ "algorithm", &a.algorithm, NULL },
 		{ "digits", &a.digits, NULL }, { "period", &a.period, NULL },
 		{ "counter", &a.counter, NULL }, { "hex", NULL, &a.hex },
-		{ "description", &a.description, NULL }, { NULL, NULL, NULL },
+		{ "description", &a.description, NULL },
+		{ "email", &a.email, NULL }, { NULL, NULL, NULL },
 	};
 	struct ac_token_spec spec = { 0 };
 	uint8_t sec[AC_MAX_SECRET];
@@ -1476,9 +1485,9 @@ static const struct cmd commands[] = {
 	  "create the master key and an empty token store" },
 	{ "upgrade", cmd_upgrade, "",
 	  "migrate the token store to this version's schema" },
-	{ "add", cmd_add, "--type totp|hotp --user U --serial S "
-	  "[--algorithm sha1|sha256|sha512] [--digits 6|8] [--period 30|60] "
-	  "[--counter N] [--hex] [--description D]  < secret",
+	{ "add", cmd_add, "--type totp|hotp|email --user U --serial S "
+	  "[--email ADDRESS] [--algorithm sha1|sha256|sha512] [--digits 6|8] "
+	  "[--period 30|60] [--counter N] [--hex] [--description D]  < secret",
 	  "add an active token from a known secret read from standard input "
 	  "(Base32, or hex with --hex)" },
 	{ "list", cmd_list, "[--user U] [--json]", "list tokens" },

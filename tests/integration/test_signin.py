@@ -365,6 +365,64 @@ def step_up_asks_for_the_token_pin_when_the_portal_uses_pins(env):
                   "%s: token without PIN: %r" % (position, r))
 
 
+@case
+def user_with_only_an_email_token_signs_in_with_a_mailed_code(env):
+    # erin's only token is an active e-mail token: the step-up page offers
+    # to mail its code, the SMTP sink receives it, and typing it signs in.
+    hexsecret = "3132333435363738393031323334353637383930"
+    with Portal(smtp=True) as p:
+        r = p.tokenctl("add", "--type", "email", "--user", "erin", "--serial",
+                       "MAILERIN", "--email", "erin@example.org", "--hex",
+                       input=hexsecret + "\n")
+        check(r.returncode == 0, "tokenctl add: " + r.stderr)
+        p.add_totp("bob", SECRET_BOB, "TOTPBOB1")
+        c = p.client()
+        r = c.login("erin", "Erin-Demo-2026")
+        check(r.status == 303 and r.header("Location") == "/login",
+              "password alone: %r" % r)
+        r = c.get("/login")
+        check('name="send" value="email"' in r.body, "no send button")
+        check(len(p.smtp.messages) == 0, "mail before asking")
+        r = c.post("/login", {"send": "email", "code": ""})
+        check(r.status == 200, "send: %r" % r)
+        check("A code was sent to e\u2022\u2022\u2022@example.org" in r.body,
+              "no message naming the masked address")
+        msg = p.smtp.wait_for("erin@example.org", timeout=10)
+        text = msg["message"].get_body(("plain",)).get_content()
+        m = re.search(r"\b(\d{6})\b", text)
+        check(m, "no code in the mail")
+        code = m.group(1)
+        # The reference: oathtool's HOTP code at counter 0.
+        want = subprocess.run(["oathtool", "--hotp", "-c", "0", hexsecret],
+                              capture_output=True, text=True,
+                              check=True).stdout.strip()
+        check(code == want, "mailed %s, oathtool says %s" % (code, want))
+        check(code not in r.body, "the mailed code is on the page")
+        wrong = "%06d" % ((int(code) + 1) % 10**6)
+        r = c.post("/login", {"code": wrong})
+        check(r.status == 200 and field_error(r.body, "code"), "wrong code: %r" % r)
+        check(c.get("/").status == 303, "a wrong code let erin in")
+        r = c.post("/login", {"code": code},
+                   csrf=c.csrf_from(c.get("/login").body))
+        check(r.status == 303 and r.header("Location") == "/",
+              "mailed code: %r" % r)
+        check(signed_in(c), "not signed in after the mailed code")
+        # Used once: the same code does not sign in a second session.
+        d = p.client()
+        d.login("erin", "Erin-Demo-2026")
+        r = d.post("/login", {"code": code},
+                   csrf=d.csrf_from(d.get("/login").body))
+        check(r.status == 200 and field_error(r.body, "code"), "replay: %r" % r)
+        # A TOTP user is not offered the button.
+        b = p.client()
+        b.login("bob", USERS["bob"])
+        check('name="send"' not in b.get("/login").body,
+              "send button for a TOTP-only user")
+        events = p.tokenctl("events", "--serial", "MAILERIN").stdout
+        check(re.search(r" check .*erin.* challenge", events), "no challenge event")
+        check(code not in events, "the code is in the event log")
+
+
 # --- throttling and events --------------------------------------------------------------
 
 @case

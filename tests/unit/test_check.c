@@ -1,7 +1,8 @@
 /*
  * test_check.c - the decision (DESIGN.md 5): windows, replay, drift, PIN
  * before/after, directory and none modes, fail counter and lock, bypass,
- * disabled and pending tokens, one event per check.
+ * disabled and pending tokens, one event per check; the e-mail challenge
+ * (trigger, mailed code used once, expiry, send limit, no mailer).
  */
 #include "fixture.h"
 
@@ -15,7 +16,8 @@ static const char *const policy_conf =
     "resources.vpn.pin_mode = token\n"
     "resources.vpn.pin_position = after\n"
     "resources.ssh.pin_mode = none\n"
-    "resources.corp.pin_mode = directory\n";
+    "resources.corp.pin_mode = directory\n"
+    "check.email_max_sends = 3\n";
 
 static int
 setup(void **state)
@@ -802,6 +804,346 @@ race_one_accept_per_code(void **state)
 	assert_int_equal(ac_event_verify(fx->ctx, NULL, NULL, NULL, 0), 0);
 }
 
+/* ---- e-mail challenge ------------------------------------------------ */
+
+/* What the capturing sender saw: the last mail, and how many. */
+struct mailbox {
+	int	n;
+	int	fail;		/* 1: answer like a server that is down */
+	char	to[AC_MAX_EMAIL + 1];
+	char	subject[AC_MAX_MAIL_SUBJECT + 1];
+	char	body[1024];
+};
+
+static int
+capture(void *arg, const char *to, const char *subject, const char *body,
+    char *err, size_t errlen)
+{
+	struct mailbox *mb = arg;
+
+	if (mb->fail) {
+		snprintf(err, errlen, "connection refused");
+		return AC_ERR_UNAVAILABLE;
+	}
+	mb->n++;
+	snprintf(mb->to, sizeof(mb->to), "%s", to);
+	snprintf(mb->subject, sizeof(mb->subject), "%s", subject);
+	snprintf(mb->body, sizeof(mb->body), "%s", body);
+	return 0;
+}
+
+/* dave: e-mail token "E1" on the RFC 4226 secret (counter 0), no PIN;
+ * mails go to mb. */
+static void
+add_email(struct fixture *fx, struct mailbox *mb)
+{
+	struct ac_token_spec spec = {
+		.serial = "E1", .type = AC_TOKEN_EMAIL, .owner = "dave",
+		.email = "dave@example.org",
+	};
+	char err[AC_ERRBUF] = "";
+
+	assert_int_equal(ac_token_add(fx->ctx, &fx_who, &spec, fx_rfc_secret,
+	    sizeof(fx_rfc_secret), err, sizeof(err)), 0);
+	memset(mb, 0, sizeof(*mb));
+	ac_ctx_set_code_sender(fx->ctx, capture, mb);
+}
+
+/* The first run of 6 digits in the last mail's body. */
+static void
+mailed_code(const struct mailbox *mb, char code[AC_MAX_CODE + 1])
+{
+	const char *p = mb->body;
+
+	while (*p != '\0' && strspn(p, "0123456789") != 6)
+		p += strspn(p, "0123456789") > 0 ? strspn(p, "0123456789") : 1;
+	assert_int_equal(strspn(p, "0123456789"), 6);
+	memcpy(code, p, 6);
+	code[6] = '\0';
+}
+
+static enum ac_result
+check_full(struct fixture *fx, const char *user, const char *resource,
+    const char *passcode, struct ac_check_result *res)
+{
+	int r = ac_check(fx->ctx, user, resource, passcode, "unit", res);
+
+	if (r != 0)
+		assert_int_equal(res->result, AC_RESULT_ERROR);
+	return res->result;
+}
+
+static void
+email_trigger_code_once(void **state)
+{
+	struct fixture *fx = *state;
+	struct ac_check_result res;
+	struct ac_challenge c;
+	struct mailbox mb;
+	char code[AC_MAX_CODE + 1], why[AC_MAX_REASON + 1];
+	int n;
+
+	add_email(fx, &mb);
+	n = fx_events(fx);
+	assert_int_equal(check_full(fx, "dave", NULL, "", &res),
+	    AC_RESULT_CHALLENGE);
+	assert_int_equal(fx_events(fx), n + 1);
+	assert_string_equal(fx_last_event(fx).result, "challenge");
+	assert_string_equal(fx_last_event(fx).serial, "E1");
+	assert_int_equal(strlen(res.transaction_id), 64);
+	assert_int_equal(strspn(res.transaction_id, "0123456789abcdef"), 64);
+	assert_string_equal(res.message,
+	    "A code was sent to d\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2@example.org.");
+	assert_int_equal(mb.n, 1);
+	assert_string_equal(mb.to, "dave@example.org");
+	/* RFC 4226 Appendix D: the code at counter 0 is 755224. */
+	mailed_code(&mb, code);
+	assert_string_equal(code, "755224");
+	/* The code is in the mail only: not in the answer, not in the log. */
+	assert_null(strstr(res.message, code));
+	assert_null(strstr(fx_last_event(fx).reason, code));
+	assert_int_equal(ac_store_challenge_get(ac_ctx_store(fx->ctx),
+	    res.transaction_id, &c), 0);
+	assert_true(c.counter == 0 && c.expires == fx->now + 300 && !c.used);
+
+	fx->now += 60;
+	assert_int_equal(fx_check(fx, "dave", NULL, code, NULL),
+	    AC_RESULT_ACCEPT);
+	assert_int_equal(fx_events(fx), n + 2);
+	assert_string_equal(fx_last_event(fx).result, "accept");
+	assert_int_equal(fx_get(fx, "E1").counter, 1);
+	/* Single use: the same code again is a replay, not counted. */
+	assert_int_equal(fx_check(fx, "dave", NULL, code, why),
+	    AC_RESULT_REJECT);
+	assert_non_null(strstr(why, "already used"));
+	assert_int_equal(fx_get(fx, "E1").fail_count, 0);
+	assert_int_equal(fx_events(fx), n + 3);
+
+	/* The next trigger mails the next code (RFC 4226: 287082). */
+	assert_int_equal(check_full(fx, "dave", NULL, "", &res),
+	    AC_RESULT_CHALLENGE);
+	mailed_code(&mb, code);
+	assert_string_equal(code, "287082");
+	assert_int_equal(fx_check(fx, "dave", NULL, "755224", NULL),
+	    AC_RESULT_REJECT);
+	assert_int_equal(fx_check(fx, "dave", NULL, code, NULL),
+	    AC_RESULT_ACCEPT);
+}
+
+/* Without a live challenge the right HOTP code of an e-mail token is
+ * still refused, and counted: nobody was sent it. */
+static void
+email_code_needs_challenge(void **state)
+{
+	struct fixture *fx = *state;
+	struct mailbox mb;
+	char why[AC_MAX_REASON + 1];
+
+	add_email(fx, &mb);
+	assert_int_equal(fx_check(fx, "dave", NULL, "755224", why),
+	    AC_RESULT_REJECT);
+	assert_non_null(strstr(why, "no code mailed"));
+	assert_int_equal(fx_get(fx, "E1").fail_count, 1);
+	assert_int_equal(fx_get(fx, "E1").counter, 0);
+	assert_int_equal(mb.n, 0);
+}
+
+static void
+email_code_expires(void **state)
+{
+	struct fixture *fx = *state;
+	struct ac_check_result res;
+	struct mailbox mb;
+	char code[AC_MAX_CODE + 1], first[AC_MAX_TXID + 1];
+
+	add_email(fx, &mb);
+	assert_int_equal(check_full(fx, "dave", NULL, "", &res),
+	    AC_RESULT_CHALLENGE);
+	snprintf(first, sizeof(first), "%s", res.transaction_id);
+	mailed_code(&mb, code);
+	/* check.email_code_minutes defaults to 5: at +300 s it is gone. */
+	fx->now += 300;
+	assert_int_equal(fx_check(fx, "dave", NULL, code, NULL),
+	    AC_RESULT_REJECT);
+	/* A new mail brings a new code; the expired one stays dead. */
+	assert_int_equal(check_full(fx, "dave", NULL, "", &res),
+	    AC_RESULT_CHALLENGE);
+	assert_string_not_equal(res.transaction_id, first);
+	mailed_code(&mb, first);
+	assert_string_equal(first, "287082");
+	assert_int_equal(fx_check(fx, "dave", NULL, code, NULL),
+	    AC_RESULT_REJECT);
+	fx->now += 299;
+	assert_int_equal(fx_check(fx, "dave", NULL, "287082", NULL),
+	    AC_RESULT_ACCEPT);
+	assert_int_equal(fx_get(fx, "E1").counter, 2);
+}
+
+/* Asking again while a code is live mails the same code (same challenge,
+ * same expiry); check.email_max_sends (3 here) mails per code lifetime. */
+static void
+email_resend_and_limit(void **state)
+{
+	struct fixture *fx = *state;
+	struct ac_check_result res;
+	struct mailbox mb;
+	char code[AC_MAX_CODE + 1], txid[AC_MAX_TXID + 1];
+	int i;
+
+	add_email(fx, &mb);
+	assert_int_equal(check_full(fx, "dave", NULL, "", &res),
+	    AC_RESULT_CHALLENGE);
+	snprintf(txid, sizeof(txid), "%s", res.transaction_id);
+	for (i = 0; i < 2; i++) {
+		fx->now += 10;
+		assert_int_equal(check_full(fx, "dave", NULL, "", &res),
+		    AC_RESULT_CHALLENGE);
+		assert_string_equal(res.transaction_id, txid);
+		mailed_code(&mb, code);
+		assert_string_equal(code, "755224");
+	}
+	assert_int_equal(mb.n, 3);
+	assert_int_equal(check_full(fx, "dave", NULL, "", &res),
+	    AC_RESULT_REJECT);
+	assert_non_null(strstr(res.reason, "too many"));
+	assert_int_equal(mb.n, 3);
+	assert_string_equal(fx_last_event(fx).result, "reject");
+	/* Asking is not guessing: nothing counted. */
+	assert_int_equal(fx_get(fx, "E1").fail_count, 0);
+	/* The code mailed still works. */
+	assert_int_equal(fx_check(fx, "dave", NULL, "755224", NULL),
+	    AC_RESULT_ACCEPT);
+	/* A new code lifetime, new mails. */
+	fx->now += 300;
+	assert_int_equal(check_full(fx, "dave", NULL, "", &res),
+	    AC_RESULT_CHALLENGE);
+	assert_int_equal(mb.n, 4);
+}
+
+/* A token PIN is the trigger; the answer is PIN and code as for any
+ * token (resource vpn: code then PIN). */
+static void
+email_pin_trigger(void **state)
+{
+	struct fixture *fx = *state;
+	struct ac_check_result res;
+	struct mailbox mb;
+	char code[AC_MAX_CODE + 1], pass[64];
+
+	add_email(fx, &mb);
+	set_pin(fx, "E1", PIN);
+	assert_int_equal(check_full(fx, "dave", NULL, "", &res),
+	    AC_RESULT_REJECT);
+	assert_int_equal(check_full(fx, "dave", NULL, "wrong-pin", &res),
+	    AC_RESULT_REJECT);
+	assert_int_equal(mb.n, 0);
+	/* Guessing PINs counts like guessing codes (max_fail 3 here). */
+	assert_int_equal(fx_get(fx, "E1").fail_count, 2);
+	assert_int_equal(ac_token_unlock(fx->ctx, &fx_who, "E1"), 0);
+	assert_int_equal(check_full(fx, "dave", "vpn", PIN, &res),
+	    AC_RESULT_CHALLENGE);
+	assert_int_equal(mb.n, 1);
+	mailed_code(&mb, code);
+	/* The code without the PIN is not enough. */
+	assert_int_equal(fx_check(fx, "dave", "vpn", code, NULL),
+	    AC_RESULT_REJECT);
+	snprintf(pass, sizeof(pass), "%s%s", code, PIN);
+	assert_int_equal(fx_check(fx, "dave", "vpn", pass, NULL),
+	    AC_RESULT_ACCEPT);
+}
+
+/* pin_mode none: the empty passcode triggers even for a token with a
+ * PIN. */
+static void
+email_pin_mode_none(void **state)
+{
+	struct fixture *fx = *state;
+	struct ac_check_result res;
+	struct mailbox mb;
+	char code[AC_MAX_CODE + 1];
+
+	add_email(fx, &mb);
+	set_pin(fx, "E1", PIN);
+	assert_int_equal(check_full(fx, "dave", "ssh", "", &res),
+	    AC_RESULT_CHALLENGE);
+	mailed_code(&mb, code);
+	assert_int_equal(fx_check(fx, "dave", "ssh", code, NULL),
+	    AC_RESULT_ACCEPT);
+}
+
+static void
+email_without_sender(void **state)
+{
+	struct fixture *fx = *state;
+	struct ac_check_result res;
+	struct ac_challenge c;
+	struct mailbox mb;
+	int n;
+
+	add_email(fx, &mb);
+	ac_ctx_set_code_sender(fx->ctx, NULL, NULL);
+	n = fx_events(fx);
+	assert_int_equal(check_full(fx, "dave", NULL, "", &res),
+	    AC_RESULT_REJECT);
+	assert_non_null(strstr(res.reason, "mail not configured"));
+	assert_int_equal(res.transaction_id[0], '\0');
+	assert_int_equal(fx_events(fx), n + 1);
+	assert_string_equal(fx_last_event(fx).result, "reject");
+	assert_int_equal(ac_store_challenge_last(ac_ctx_store(fx->ctx), "E1",
+	    &c), AC_ERR_NOT_FOUND);
+}
+
+/* A mail server that is down: ERROR, one "error" event, and the code that
+ * never left is unusable. */
+static void
+email_send_fails(void **state)
+{
+	struct fixture *fx = *state;
+	struct ac_check_result res;
+	struct mailbox mb;
+	int n;
+
+	add_email(fx, &mb);
+	mb.fail = 1;
+	n = fx_events(fx);
+	assert_int_equal(check_full(fx, "dave", NULL, "", &res),
+	    AC_RESULT_ERROR);
+	assert_non_null(strstr(res.reason, "connection refused"));
+	assert_int_equal(fx_events(fx), n + 1);
+	assert_string_equal(fx_last_event(fx).result, "error");
+	assert_int_equal(fx_check(fx, "dave", NULL, "755224", NULL),
+	    AC_RESULT_REJECT);
+	/* Once the server is back, the next code is a new one. */
+	mb.fail = 0;
+	assert_int_equal(check_full(fx, "dave", NULL, "", &res),
+	    AC_RESULT_CHALLENGE);
+	assert_int_equal(mb.n, 1);
+	assert_null(strstr(mb.body, "755224"));
+}
+
+/* Nobody else gets anything but a plain REJECT for an empty passcode. */
+static void
+email_empty_passcode_others(void **state)
+{
+	struct fixture *fx = *state;
+	struct ac_check_result res;
+	struct mailbox mb;
+
+	add_email(fx, &mb);
+	add_totp(fx);
+	assert_int_equal(check_full(fx, "nobody", NULL, "", &res),
+	    AC_RESULT_REJECT);
+	assert_int_equal(check_full(fx, "alice", NULL, "", &res),
+	    AC_RESULT_REJECT);
+	assert_int_equal(res.transaction_id[0], '\0');
+	assert_int_equal(mb.n, 0);
+	/* A disabled e-mail token does not mail either. */
+	assert_int_equal(ac_token_disable(fx->ctx, &fx_who, "E1"), 0);
+	assert_int_equal(check_full(fx, "dave", NULL, "", &res),
+	    AC_RESULT_REJECT);
+	assert_int_equal(mb.n, 0);
+}
+
 int
 main(void)
 {
@@ -831,6 +1173,15 @@ main(void)
 		T(second_token_accepts),
 		T(bad_input_rejected),
 		T(race_one_accept_per_code),
+		T(email_trigger_code_once),
+		T(email_code_needs_challenge),
+		T(email_code_expires),
+		T(email_resend_and_limit),
+		T(email_pin_trigger),
+		T(email_pin_mode_none),
+		T(email_without_sender),
+		T(email_send_fails),
+		T(email_empty_passcode_others),
 #undef T
 		cmocka_unit_test(resource_policy_fallback),
 	};

@@ -774,6 +774,54 @@ test_challenges(void **state)
 	    AC_ERR_NOT_FOUND);
 }
 
+/* The last challenge of a token is the one with the highest counter, in
+ * any state; other tokens' challenges do not count. */
+static void
+test_challenge_last(void **state)
+{
+	struct fixture *f = *state;
+	struct ac_challenge c, got;
+	struct ac_token t;
+
+	fill_token(&t, "E1", "alice", 1);
+	t.type = AC_TOKEN_EMAIL;
+	assert_int_equal(ac_store_token_insert(f->s, &t), 0);
+	fill_token(&t, "E2", "bob", 2);
+	t.type = AC_TOKEN_EMAIL;
+	assert_int_equal(ac_store_token_insert(f->s, &t), 0);
+	assert_int_equal(ac_store_challenge_last(f->s, "E1", &got),
+	    AC_ERR_NOT_FOUND);
+
+	memset(&c, 0, sizeof(c));
+	snprintf(c.serial, sizeof(c.serial), "E1");
+	memset(c.txid, 'a', 64);
+	c.counter = 7;
+	c.created = 2000;	/* newer, but a lower counter */
+	c.expires = 2300;
+	assert_int_equal(ac_store_challenge_put(f->s, &c), 0);
+	memset(c.txid, 'b', 64);
+	c.counter = 8;
+	c.created = 1000;
+	c.expires = 1300;
+	c.used = 1;
+	assert_int_equal(ac_store_challenge_put(f->s, &c), 0);
+	memset(c.txid, 'c', 64);
+	snprintf(c.serial, sizeof(c.serial), "E2");
+	c.counter = 99;
+	assert_int_equal(ac_store_challenge_put(f->s, &c), 0);
+
+	assert_int_equal(ac_store_challenge_last(f->s, "E1", &got), 0);
+	assert_true(got.txid[0] == 'b' && got.counter == 8 && got.used == 1 &&
+	    got.expires == 1300);
+	assert_string_equal(got.serial, "E1");
+	assert_int_equal(ac_store_challenge_last(f->s, "E2", &got), 0);
+	assert_true(got.counter == 99);
+	assert_int_equal(ac_store_challenge_last(f->s, "NONE", &got),
+	    AC_ERR_NOT_FOUND);
+	assert_int_equal(ac_store_challenge_last(f->s, "", &got),
+	    AC_ERR_INVALID);
+}
+
 /* ---- events ---------------------------------------------------------- */
 
 static void
@@ -1197,6 +1245,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_challenges, setup_open,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_challenge_last,
+		    setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_events, setup_open,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_transactions, setup_open,
