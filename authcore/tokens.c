@@ -1136,7 +1136,10 @@ edit_test(ac_ctx *ctx, struct ac_token *t, struct change *c)
 		c->keep = 1;
 		return AC_ERR_DENIED;
 	}
-	if (st != AC_STATUS_ACTIVE)
+	/* An e-mail token's code is right only while its mailed challenge
+	 * is live (check.c); a test would take codes nobody was sent, and
+	 * its counter would outrun the live challenge. */
+	if (st != AC_STATUS_ACTIVE || t->type == AC_TOKEN_EMAIL)
 		return AC_ERR_STATE;
 	r = ac_token_match(ctx, t, (const char *)c->arg, &next, &drift);
 	if (r == AC_ERR_DENIED)

@@ -122,7 +122,9 @@ int ac_token_set_description(ac_ctx *ctx, const struct ac_who *who,
  * Tests one code against one active token exactly as a check would
  * (window, replay guard, fail counter, lock), without PIN.  0: the code is
  * right (and now used); AC_ERR_DENIED: wrong, replayed, or token locked;
- * AC_ERR_STATE: token not active.
+ * AC_ERR_STATE: token not active, or an e-mail token, whose codes are good
+ * only as the answer to a code mailed by the check (check.c); nothing is
+ * counted or logged then.
  */
 int ac_token_test(ac_ctx *ctx, const struct ac_who *who, const char *serial,
     const char *code);
