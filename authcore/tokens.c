@@ -1251,6 +1251,10 @@ ac_token_sweep(ac_ctx *ctx, int *n)
 
 	if (n != NULL)
 		*n = 0;
+	/* One statement, no event: a challenge is not a token change. */
+	if ((r = ac_store_challenge_sweep(ac_ctx_store(ctx), ac_ctx_now(ctx),
+	    NULL)) != 0)
+		return r;
 	if ((r = ac_store_token_list(ac_ctx_store(ctx), &f, &list,
 	    &count)) != 0)
 		return r;

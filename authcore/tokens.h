@@ -146,7 +146,9 @@ int ac_token_email_code(ac_ctx *ctx, const char *serial, char *code,
 int ac_token_hotp_at(ac_ctx *ctx, const struct ac_token *t, uint64_t counter,
     char *code, size_t codelen);
 
-/* Deletes pending tokens past their expiry, one event each. *n swept. */
+/* Deletes pending tokens past their expiry, one event each (*n swept),
+ * and expired e-mail challenges (ac_store_challenge_sweep: each token's
+ * newest stays). */
 int ac_token_sweep(ac_ctx *ctx, int *n);
 
 /*

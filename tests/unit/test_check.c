@@ -979,6 +979,67 @@ email_code_expires(void **state)
 	assert_int_equal(fx_get(fx, "E1").counter, 2);
 }
 
+/* Sweeping expired challenges must not bring an expired, unused code
+ * back: the next mail's counter is derived from the token's newest
+ * challenge, so the sweep keeps it.  ac_token_sweep sweeps the rest. */
+static void
+email_sweep_keeps_codes_dead(void **state)
+{
+	struct fixture *fx = *state;
+	struct ac_check_result res;
+	struct ac_challenge c;
+	struct mailbox mb;
+	char code[AC_MAX_CODE + 1], first[AC_MAX_TXID + 1];
+	char second[AC_MAX_TXID + 1];
+	int n = -1;
+
+	add_email(fx, &mb);
+	/* RFC 4226 Appendix D codes: 755224 (0), 287082 (1), 359152 (2),
+	 * 969429 (3). */
+	assert_int_equal(check_full(fx, "dave", NULL, "", &res),
+	    AC_RESULT_CHALLENGE);
+	snprintf(first, sizeof(first), "%s", res.transaction_id);
+	assert_int_equal(fx_check(fx, "dave", NULL, "755224", NULL),
+	    AC_RESULT_ACCEPT);
+	assert_int_equal(check_full(fx, "dave", NULL, "", &res),
+	    AC_RESULT_CHALLENGE);
+	snprintf(second, sizeof(second), "%s", res.transaction_id);
+	mailed_code(&mb, code);
+	assert_string_equal(code, "287082");
+	/* 287082 expires unused; the store's own sweep runs. */
+	fx->now += 300;
+	assert_int_equal(ac_store_challenge_sweep(ac_ctx_store(fx->ctx),
+	    fx->now, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(ac_store_challenge_get(ac_ctx_store(fx->ctx), first,
+	    &c), AC_ERR_NOT_FOUND);
+	assert_int_equal(ac_store_challenge_get(ac_ctx_store(fx->ctx), second,
+	    &c), 0);
+	assert_int_equal(check_full(fx, "dave", NULL, "", &res),
+	    AC_RESULT_CHALLENGE);
+	mailed_code(&mb, code);
+	assert_string_equal(code, "359152");
+	assert_int_equal(fx_check(fx, "dave", NULL, "287082", NULL),
+	    AC_RESULT_REJECT);
+	/* The pending-token sweep clears expired challenges too, keeping
+	 * each token's newest. */
+	snprintf(first, sizeof(first), "%s", second);
+	snprintf(second, sizeof(second), "%s", res.transaction_id);
+	fx->now += 300;
+	assert_int_equal(ac_token_sweep(fx->ctx, NULL), 0);
+	assert_int_equal(ac_store_challenge_get(ac_ctx_store(fx->ctx), first,
+	    &c), AC_ERR_NOT_FOUND);
+	assert_int_equal(ac_store_challenge_get(ac_ctx_store(fx->ctx), second,
+	    &c), 0);
+	assert_int_equal(check_full(fx, "dave", NULL, "", &res),
+	    AC_RESULT_CHALLENGE);
+	mailed_code(&mb, code);
+	assert_string_equal(code, "969429");	/* counter 3 */
+	assert_int_equal(fx_check(fx, "dave", NULL, code, NULL),
+	    AC_RESULT_ACCEPT);
+	assert_int_equal(fx_get(fx, "E1").counter, 4);
+}
+
 /* Asking again while a code is live mails the same code (same challenge,
  * same expiry); check.email_max_sends (3 here) mails per code lifetime. */
 static void
@@ -1176,6 +1237,7 @@ main(void)
 		T(email_trigger_code_once),
 		T(email_code_needs_challenge),
 		T(email_code_expires),
+		T(email_sweep_keeps_codes_dead),
 		T(email_resend_and_limit),
 		T(email_pin_trigger),
 		T(email_pin_mode_none),
