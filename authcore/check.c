@@ -134,6 +134,7 @@ struct check {
 	size_t				 best;	/* index of the telling token */
 	char				 reason[AC_MAX_REASON + 1];
 	int				 keep_reason;	/* final already */
+	int				 unsealed;	/* a real token was */
 	/* E-mail trigger: the token asked for a code (the first one only),
 	 * its challenge, whether that is new, and the code to mail. */
 	int				 has_trigger;
@@ -218,6 +219,9 @@ try_otp(struct check *ck, const struct ac_token *t, const char *otp,
 
 	memcpy(code, otp, (size_t)t->digits);
 	code[t->digits] = '\0';
+	/* The search unseals the token only for a well-formed code. */
+	if (ac_otp_code_valid(code, t->digits))
+		ck->unsealed = 1;
 	r = ac_token_match(ck->ctx, t, code, &next, &drift);
 	ac_wipe(code, sizeof(code));
 	if (r == 0) {
@@ -285,6 +289,7 @@ try_email_code(struct check *ck, const struct ac_token *t, const char *otp,
 		return r;
 	memcpy(got, otp, (size_t)t->digits);
 	got[t->digits] = '\0';
+	ck->unsealed = 1;
 	if ((r = ac_token_hotp_at(ck->ctx, t, c.counter, want,
 	    sizeof(want))) != 0)
 		goto out;
@@ -518,6 +523,10 @@ decide(struct check *ck)
 		if (ck->outcomes[i] == O_ACCEPT)
 			break;
 	}
+	/* Unknown user, no usable token, wrong PIN: do a token's work on
+	 * the dummy so that the REJECT takes as long as a wrong code's. */
+	if (!ck->unsealed)
+		ac_token_dummy_work(ck->ctx, ck->passcode, ck->len);
 	if (ck->n > 0 && ck->outcomes[ck->best] == O_ACCEPT)
 		return 0;
 	/* A request for a code is not a guess: nothing is counted. */
@@ -542,6 +551,7 @@ load_tokens(struct check *ck)
 	ck->n = 0;
 	ck->best = 0;
 	ck->has_trigger = 0;
+	ck->unsealed = 0;
 	r = ac_store_token_list(ac_ctx_store(ck->ctx), &f, &ck->tokens, &ck->n);
 	if (r != 0)
 		return r;

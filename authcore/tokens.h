@@ -146,6 +146,15 @@ int ac_token_email_code(ac_ctx *ctx, const char *serial, char *code,
 int ac_token_hotp_at(ac_ctx *ctx, const struct ac_token *t, uint64_t counter,
     char *code, size_t codelen);
 
+/*
+ * A check's work on the context's dummy token (ac_ctx_dummy_token): a PIN
+ * hash of pin (pinlen bytes), an unseal and a TOTP window search, with
+ * every answer thrown away.  check.c runs it when it unsealed no real
+ * token, so that an unknown user or a wrong PIN costs about what a wrong
+ * code costs (one REJECT must not tell them apart by time).
+ */
+void ac_token_dummy_work(ac_ctx *ctx, const char *pin, size_t pinlen);
+
 /* Deletes pending tokens past their expiry, one event each (*n swept),
  * and expired e-mail challenges (ac_store_challenge_sweep: each token's
  * newest stays). */

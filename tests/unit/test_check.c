@@ -600,6 +600,49 @@ unknown_user_same_as_wrong_code(void **state)
 	assert_non_null(strstr(a.reason, "wrong code"));
 }
 
+/*
+ * A check that unseals no real token (unknown user, no usable token, PIN
+ * wrong, passcode too short) unseals the context's dummy token and runs
+ * the HMACs instead, so that it costs about what a wrong code costs; one
+ * that unseals a real token does not.  Answers and events are unchanged.
+ */
+static void
+dummy_work_when_no_token_is_unsealed(void **state)
+{
+	struct fixture *fx = *state;
+	const struct ac_token *d;
+	char code[AC_MAX_CODE + 1], wrong[AC_MAX_CODE + 1], pass[64];
+	unsigned long u;
+	int n;
+
+	add_totp(fx);
+	set_pin(fx, "T1", PIN);
+	fx_totp(fx_rfc_secret, 20, fx->now, 0, code);
+	wrong_code(code, wrong);
+	u = ac_ctx_dummy_uses(fx->ctx);
+	n = fx_events(fx);
+	assert_int_equal(fx_check(fx, "nobody", NULL, code, NULL),
+	    AC_RESULT_REJECT);
+	assert_int_equal(ac_ctx_dummy_uses(fx->ctx), u + 1);
+	assert_int_equal(fx_check(fx, "alice", NULL, "nope" "123456", NULL),
+	    AC_RESULT_REJECT);
+	assert_int_equal(ac_ctx_dummy_uses(fx->ctx), u + 2);
+	assert_int_equal(fx_check(fx, "alice", NULL, "12", NULL),
+	    AC_RESULT_REJECT);
+	assert_int_equal(ac_ctx_dummy_uses(fx->ctx), u + 3);
+	assert_int_equal(fx_events(fx), n + 3);
+	/* PIN right, code wrong: a real unseal, no dummy. */
+	assert_int_equal(ac_token_unlock(fx->ctx, &fx_who, "T1"), 0);
+	snprintf(pass, sizeof(pass), "%s%s", PIN, wrong);
+	assert_int_equal(fx_check(fx, "alice", NULL, pass, NULL),
+	    AC_RESULT_REJECT);
+	assert_int_equal(ac_ctx_dummy_uses(fx->ctx), u + 3);
+	/* The dummy is nobody's and can never be stored. */
+	assert_non_null(d = ac_ctx_dummy_token(fx->ctx));
+	assert_false(ac_serial_valid(d->serial));
+	assert_int_equal(d->owner[0], '\0');
+}
+
 static void
 one_event_per_check(void **state)
 {
@@ -1230,6 +1273,7 @@ main(void)
 		T(disabled_token_never_accepts),
 		T(pending_token_never_accepts),
 		T(unknown_user_same_as_wrong_code),
+		T(dummy_work_when_no_token_is_unsealed),
 		T(one_event_per_check),
 		T(second_token_accepts),
 		T(bad_input_rejected),
