@@ -32,7 +32,8 @@ struct ac_policy {
 	int	email_code_seconds;	/* check.email_code_minutes (5) * 60:
 					   how long a mailed code is valid */
 	int	email_max_sends;	/* check.email_max_sends (5) codes
-					   mailed per token per code lifetime */
+					   mailed per token, and per user,
+					   per code lifetime */
 };
 
 /* Optional hook for the `directory` PIN mode: returns 0 when password is

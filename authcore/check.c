@@ -478,16 +478,22 @@ start_challenge(struct check *ck)
 	const struct ac_token *t = &ck->tokens[ck->trigger];
 	ac_store *s = ac_ctx_store(ck->ctx);
 	struct ac_challenge last;
-	char key[AC_MAX_SERIAL + 16];
-	int r, count = 0;
+	char key[AC_MAX_USER + AC_MAX_SERIAL + 32];
+	int r, count = 0, user_count = 0;
 
 	if (!ac_ctx_can_send_codes(ck->ctx))
 		return refuse(ck, "mail not configured");
+	/* Per token and per user: a second e-mail token must not double
+	 * the mail anyone can have sent to one person. */
+	snprintf(key, sizeof(key), "email-send-user:%s", ck->user);
+	if ((r = ac_store_throttle_hit(s, key, ck->now,
+	    pol->email_code_seconds, &user_count)) != 0)
+		return r;
 	snprintf(key, sizeof(key), "email-send:%s", t->serial);
 	if ((r = ac_store_throttle_hit(s, key, ck->now,
 	    pol->email_code_seconds, &count)) != 0)
 		return r;
-	if (count > pol->email_max_sends)
+	if (count > pol->email_max_sends || user_count > pol->email_max_sends)
 		return refuse(ck, "too many codes mailed");
 	r = ac_store_challenge_last(s, t->serial, &last);
 	if (r == 0 && challenge_live(&last, t, ck->now)) {

@@ -1124,6 +1124,41 @@ email_resend_and_limit(void **state)
 	assert_int_equal(mb.n, 4);
 }
 
+/* The send limit holds per user too: a second e-mail token (chosen by its
+ * own PIN) does not double the mails one user can be sent. */
+static void
+email_limit_per_user(void **state)
+{
+	struct fixture *fx = *state;
+	struct ac_token_spec spec = {
+		.serial = "E2", .type = AC_TOKEN_EMAIL, .owner = "dave",
+		.email = "dave@example.net",
+	};
+	struct ac_check_result res;
+	struct mailbox mb;
+	char err[AC_ERRBUF] = "";
+	int i;
+
+	add_email(fx, &mb);
+	assert_int_equal(ac_token_add(fx->ctx, &fx_who, &spec, fx_rfc_secret,
+	    sizeof(fx_rfc_secret), err, sizeof(err)), 0);
+	set_pin(fx, "E1", PIN);
+	set_pin(fx, "E2", "Other#pin2");
+	for (i = 0; i < 3; i++)
+		assert_int_equal(check_full(fx, "dave", NULL, PIN, &res),
+		    AC_RESULT_CHALLENGE);
+	assert_int_equal(check_full(fx, "dave", NULL, "Other#pin2", &res),
+	    AC_RESULT_REJECT);
+	assert_non_null(strstr(res.reason, "too many"));
+	assert_int_equal(mb.n, 3);
+	assert_string_equal(mb.to, "dave@example.org");
+	/* A new window, new mails. */
+	fx->now += 300;
+	assert_int_equal(check_full(fx, "dave", NULL, "Other#pin2", &res),
+	    AC_RESULT_CHALLENGE);
+	assert_string_equal(mb.to, "dave@example.net");
+}
+
 /* A token PIN is the trigger; the answer is PIN and code as for any
  * token (resource vpn: code then PIN). */
 static void
@@ -1283,6 +1318,7 @@ main(void)
 		T(email_code_expires),
 		T(email_sweep_keeps_codes_dead),
 		T(email_resend_and_limit),
+		T(email_limit_per_user),
 		T(email_pin_trigger),
 		T(email_pin_mode_none),
 		T(email_without_sender),
