@@ -390,6 +390,32 @@ pin_mode_directory(void **state)
 	assert_int_equal(dir_calls, 0);
 }
 
+/* `directory` mode: an unknown user, or one without a usable token, costs
+ * a directory round trip like a known one (the answer is thrown away), and
+ * a directory that is down is an error for everybody alike. */
+static void
+pin_mode_directory_unknown_user(void **state)
+{
+	struct fixture *fx = *state;
+	struct ac_check_result res;
+
+	add_totp(fx);
+	assert_int_equal(ac_token_disable(fx->ctx, &fx_who, "T1"), 0);
+	ac_ctx_set_password_verifier(fx->ctx, fake_directory, NULL);
+	dir_calls = 0;
+	assert_int_equal(fx_check(fx, "nobody", "corp", "wrong horse123456",
+	    NULL), AC_RESULT_REJECT);
+	assert_int_equal(dir_calls, 1);
+	/* alice's only token is disabled: the same. */
+	assert_int_equal(fx_check(fx, "alice", "corp", "correct horse123456",
+	    NULL), AC_RESULT_REJECT);
+	assert_int_equal(dir_calls, 2);
+	ac_ctx_set_password_verifier(fx->ctx, NULL, NULL);
+	assert_int_not_equal(ac_check(fx->ctx, "nobody", "corp",
+	    "wrong horse123456", "unit", &res), 0);
+	assert_int_equal(res.result, AC_RESULT_ERROR);
+}
+
 /* A code that is certainly wrong: the right one with its first digit
  * changed. */
 static void
@@ -1300,6 +1326,7 @@ main(void)
 		T(token_without_pin_refuses_extra),
 		T(pin_mode_none),
 		T(pin_mode_directory),
+		T(pin_mode_directory_unknown_user),
 		T(lock_at_max_fail_and_expiry),
 		T(unlock_lifts_the_lock),
 		T(bypass_until_and_expiry),
