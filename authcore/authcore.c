@@ -29,6 +29,8 @@ struct ac_ctx {
 	void			*verify_arg;
 	ac_code_sender		 send;
 	void			*send_arg;
+	struct ac_token		*dummy;		/* ac_ctx_dummy_token */
+	unsigned long		 dummy_uses;
 };
 
 /* One policy key: name, default, bounds, and where the value goes.  The
@@ -102,6 +104,39 @@ key_path(const ac_config *cfg, char **path, char *err, size_t errlen)
 	return *path == NULL ? AC_ERR_CONFIG : 0;
 }
 
+/* The dummy token (authcore.h): random secret, PIN salt and PIN hash; the
+ * serial has a space, which no stored serial may have. */
+static int
+dummy_make(ac_ctx *ctx)
+{
+	uint8_t secret[20];
+	struct ac_token *t;
+	int r;
+
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return AC_ERR_NOMEM;
+	snprintf(t->serial, sizeof(t->serial), "no token");
+	t->type = AC_TOKEN_TOTP;
+	t->state = AC_STATE_ACTIVE;
+	t->algo = AC_ALGO_SHA1;
+	t->digits = 6;
+	t->period = 30;
+	t->has_pin = 1;
+	snprintf(t->key_id, sizeof(t->key_id), "%s",
+	    ac_keyring_key_id(ctx->keys));
+	if ((r = ac_random(secret, sizeof(secret))) != 0 ||
+	    (r = ac_random(t->pin_salt, sizeof(t->pin_salt))) != 0 ||
+	    (r = ac_random(t->pin_hash, sizeof(t->pin_hash))) != 0 ||
+	    (r = ac_seal(ctx->keys, t->serial, secret, sizeof(secret),
+	    t->sealed, sizeof(t->sealed), &t->sealed_len)) != 0) {
+		ac_wipe(t, sizeof(*t));
+		free(t);
+	} else
+		ctx->dummy = t;
+	ac_wipe(secret, sizeof(secret));
+	return r;
+}
+
 int
 ac_ctx_open_config(struct ac_config *cfg, ac_ctx **out, char *err,
     size_t errlen)
@@ -125,6 +160,11 @@ ac_ctx_open_config(struct ac_config *cfg, ac_ctx **out, char *err,
 		goto out;
 	if ((r = ac_keyring_load(kpath, &ctx->keys, err, errlen)) != 0)
 		goto out;
+	if ((r = dummy_make(ctx)) != 0) {
+		ac_set_err(err, errlen, "cannot seal the dummy token: %s",
+		    ac_strerror(r));
+		goto out;
+	}
 	if ((r = ac_store_open(ctx->cfg, 0, &ctx->store, err, errlen)) != 0)
 		goto out;
 	/* Refuse a key file that is not this store's before anything is
@@ -171,6 +211,9 @@ ac_ctx_free(ac_ctx *ctx)
 	ac_store_close(ctx->store);
 	ac_keyring_free(ctx->keys);
 	ac_config_free(ctx->cfg);
+	if (ctx->dummy != NULL)
+		ac_wipe(ctx->dummy, sizeof(*ctx->dummy));
+	free(ctx->dummy);
 	ac_wipe(ctx, sizeof(*ctx));
 	free(ctx);
 }
@@ -370,4 +413,18 @@ ac_ctx_send_code(ac_ctx *ctx, const char *to, const char *subject,
 		return AC_ERR_CONFIG;
 	}
 	return ctx->send(ctx->send_arg, to, subject, body, err, errlen);
+}
+
+const struct ac_token *
+ac_ctx_dummy_token(ac_ctx *ctx)
+{
+	if (ctx->dummy != NULL)
+		ctx->dummy_uses++;
+	return ctx->dummy;
+}
+
+unsigned long
+ac_ctx_dummy_uses(const ac_ctx *ctx)
+{
+	return ctx->dummy_uses;
 }

@@ -14,6 +14,7 @@
 
 struct ac_config;
 struct ac_keyring;
+struct ac_token;
 typedef struct ac_store ac_store;
 typedef struct ac_ctx ac_ctx;
 
@@ -31,7 +32,8 @@ struct ac_policy {
 	int	email_code_seconds;	/* check.email_code_minutes (5) * 60:
 					   how long a mailed code is valid */
 	int	email_max_sends;	/* check.email_max_sends (5) codes
-					   mailed per token per code lifetime */
+					   mailed per token, and per user,
+					   per code lifetime */
 };
 
 /* Optional hook for the `directory` PIN mode: returns 0 when password is
@@ -94,5 +96,17 @@ void	ac_ctx_set_code_sender(ac_ctx *ctx, ac_code_sender fn, void *arg);
 int	ac_ctx_can_send_codes(const ac_ctx *ctx);
 int	ac_ctx_send_code(ac_ctx *ctx, const char *to, const char *subject,
 	    const char *body, char *err, size_t errlen);
+
+/*
+ * A TOTP token of nobody's: a random secret and PIN sealed under the master
+ * key when the context opens (ac_ctx_open*), never stored (its serial is
+ * not a valid one).  A check that unseals no real token (unknown user, no
+ * usable token, wrong PIN) does the same work on it (ac_token_dummy_work),
+ * so that its answer takes about as long as a wrong code's.  Each call
+ * counts one use, which ac_ctx_dummy_uses reports (for tests).  NULL on a
+ * context that has none.
+ */
+const struct ac_token	*ac_ctx_dummy_token(ac_ctx *ctx);
+unsigned long		 ac_ctx_dummy_uses(const ac_ctx *ctx);
 
 #endif

@@ -134,6 +134,7 @@ struct check {
 	size_t				 best;	/* index of the telling token */
 	char				 reason[AC_MAX_REASON + 1];
 	int				 keep_reason;	/* final already */
+	int				 unsealed;	/* a real token was */
 	/* E-mail trigger: the token asked for a code (the first one only),
 	 * its challenge, whether that is new, and the code to mail. */
 	int				 has_trigger;
@@ -218,6 +219,9 @@ try_otp(struct check *ck, const struct ac_token *t, const char *otp,
 
 	memcpy(code, otp, (size_t)t->digits);
 	code[t->digits] = '\0';
+	/* The search unseals the token only for a well-formed code. */
+	if (ac_otp_code_valid(code, t->digits))
+		ck->unsealed = 1;
 	r = ac_token_match(ck->ctx, t, code, &next, &drift);
 	ac_wipe(code, sizeof(code));
 	if (r == 0) {
@@ -285,6 +289,7 @@ try_email_code(struct check *ck, const struct ac_token *t, const char *otp,
 		return r;
 	memcpy(got, otp, (size_t)t->digits);
 	got[t->digits] = '\0';
+	ck->unsealed = 1;
 	if ((r = ac_token_hotp_at(ck->ctx, t, c.counter, want,
 	    sizeof(want))) != 0)
 		goto out;
@@ -473,16 +478,22 @@ start_challenge(struct check *ck)
 	const struct ac_token *t = &ck->tokens[ck->trigger];
 	ac_store *s = ac_ctx_store(ck->ctx);
 	struct ac_challenge last;
-	char key[AC_MAX_SERIAL + 16];
-	int r, count = 0;
+	char key[AC_MAX_USER + AC_MAX_SERIAL + 32];
+	int r, count = 0, user_count = 0;
 
 	if (!ac_ctx_can_send_codes(ck->ctx))
 		return refuse(ck, "mail not configured");
+	/* Per token and per user: a second e-mail token must not double
+	 * the mail anyone can have sent to one person. */
+	snprintf(key, sizeof(key), "email-send-user:%s", ck->user);
+	if ((r = ac_store_throttle_hit(s, key, ck->now,
+	    pol->email_code_seconds, &user_count)) != 0)
+		return r;
 	snprintf(key, sizeof(key), "email-send:%s", t->serial);
 	if ((r = ac_store_throttle_hit(s, key, ck->now,
 	    pol->email_code_seconds, &count)) != 0)
 		return r;
-	if (count > pol->email_max_sends)
+	if (count > pol->email_max_sends || user_count > pol->email_max_sends)
 		return refuse(ck, "too many codes mailed");
 	r = ac_store_challenge_last(s, t->serial, &last);
 	if (r == 0 && challenge_live(&last, t, ck->now)) {
@@ -518,6 +529,10 @@ decide(struct check *ck)
 		if (ck->outcomes[i] == O_ACCEPT)
 			break;
 	}
+	/* Unknown user, no usable token, wrong PIN: do a token's work on
+	 * the dummy so that the REJECT takes as long as a wrong code's. */
+	if (!ck->unsealed)
+		ac_token_dummy_work(ck->ctx, ck->passcode, ck->len);
 	if (ck->n > 0 && ck->outcomes[ck->best] == O_ACCEPT)
 		return 0;
 	/* A request for a code is not a guess: nothing is counted. */
@@ -542,6 +557,7 @@ load_tokens(struct check *ck)
 	ck->n = 0;
 	ck->best = 0;
 	ck->has_trigger = 0;
+	ck->unsealed = 0;
 	r = ac_store_token_list(ac_ctx_store(ck->ctx), &f, &ck->tokens, &ck->n);
 	if (r != 0)
 		return r;
@@ -602,7 +618,13 @@ ask_directory(struct check *ck)
 		    (r = ask_one(ck, 0)) != 0)
 			return r;
 	}
-	return 0;
+	/* Nobody's token asked: ask as for a 6-digit code anyway and throw
+	 * the answer away, so that an unknown user costs a directory round
+	 * trip (and fails alike when the directory is down). */
+	for (i = 0; i <= AC_MAX_CODE; i++)
+		if (ck->dir_ok[i] != -1)
+			return 0;
+	return ask_one(ck, 6);
 }
 
 static int

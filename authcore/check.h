@@ -58,7 +58,8 @@ struct ac_check_result {
  * mails the token's code through the context's code sender and answers
  * CHALLENGE with res->transaction_id and res->message ("A code was sent to
  * a\u2022\u2022\u2022@example.org.").  No sender, or more than
- * check.email_max_sends mails per code lifetime: REJECT.  A mail that fails:
+ * check.email_max_sends mails per token or per user per code lifetime:
+ * REJECT, the same answer as an unknown user's.  A mail that fails:
  * ERROR.  The answer is PIN part + the mailed code, as for any token, good
  * once within check.email_code_minutes.  Every outcome writes one event
  * (result "accept", "reject", "challenge" or "error").

@@ -238,7 +238,9 @@ int ac_store_throttle_clear(ac_store *s, const char *key);
 /* Challenges. consume marks used=1 only if unused and unexpired at now,
  * i.e. now < expires (compare-and-set: AC_ERR_REPLAY otherwise,
  * AC_ERR_NOT_FOUND for an unknown txid).  put refuses a txid already there
- * (AC_ERR_EXISTS); sweep deletes challenges with expires <= now. */
+ * (AC_ERR_EXISTS); sweep deletes challenges with expires <= now except
+ * each token's newest (highest counter), which challenge_last must still
+ * find: the next challenge's counter is derived from it (check.c). */
 int ac_store_challenge_put(ac_store *s, const struct ac_challenge *c);
 int ac_store_challenge_get(ac_store *s, const char *txid,
     struct ac_challenge *out);

@@ -159,9 +159,16 @@ static const char *const sq_sql[SQ_NSTMT] = {
 	    " WHERE txid=?1",
 	[SQ_CHALLENGE_CONSUME] = "UPDATE challenges SET used=1"
 	    " WHERE txid=?1 AND used=0 AND expires>?2",
-	[SQ_CHALLENGE_SWEEP] = "DELETE FROM challenges WHERE expires<=?1",
+	/* Each token's newest challenge stays: the next one's counter is
+	 * derived from it (check.c), and without it an expired, unused code
+	 * would be mailed, and valid, again. */
+	[SQ_CHALLENGE_SWEEP] = "DELETE FROM challenges WHERE expires<=?1"
+	    " AND txid<>(SELECT n.txid FROM challenges n"
+	    " WHERE n.serial=challenges.serial"
+	    " ORDER BY n.counter DESC, n.created DESC, n.txid DESC LIMIT 1)",
 	[SQ_CHALLENGE_LAST] = "SELECT " CHALLENGE_COLS " FROM challenges"
-	    " WHERE serial=?1 ORDER BY counter DESC, created DESC LIMIT 1",
+	    " WHERE serial=?1 ORDER BY counter DESC, created DESC, txid DESC"
+	    " LIMIT 1",
 	[SQ_EVENT_LAST] = "SELECT " EVENT_COLS " FROM events"
 	    " ORDER BY id DESC LIMIT 1",
 	[SQ_EVENT_INSERT] = "INSERT INTO events(" EVENT_COLS ")"

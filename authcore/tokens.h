@@ -122,7 +122,9 @@ int ac_token_set_description(ac_ctx *ctx, const struct ac_who *who,
  * Tests one code against one active token exactly as a check would
  * (window, replay guard, fail counter, lock), without PIN.  0: the code is
  * right (and now used); AC_ERR_DENIED: wrong, replayed, or token locked;
- * AC_ERR_STATE: token not active.
+ * AC_ERR_STATE: token not active, or an e-mail token, whose codes are good
+ * only as the answer to a code mailed by the check (check.c); nothing is
+ * counted or logged then.
  */
 int ac_token_test(ac_ctx *ctx, const struct ac_who *who, const char *serial,
     const char *code);
@@ -144,7 +146,18 @@ int ac_token_email_code(ac_ctx *ctx, const char *serial, char *code,
 int ac_token_hotp_at(ac_ctx *ctx, const struct ac_token *t, uint64_t counter,
     char *code, size_t codelen);
 
-/* Deletes pending tokens past their expiry, one event each. *n swept. */
+/*
+ * A check's work on the context's dummy token (ac_ctx_dummy_token): a PIN
+ * hash of pin (pinlen bytes), an unseal and a TOTP window search, with
+ * every answer thrown away.  check.c runs it when it unsealed no real
+ * token, so that an unknown user or a wrong PIN costs about what a wrong
+ * code costs (one REJECT must not tell them apart by time).
+ */
+void ac_token_dummy_work(ac_ctx *ctx, const char *pin, size_t pinlen);
+
+/* Deletes pending tokens past their expiry, one event each (*n swept),
+ * and expired e-mail challenges (ac_store_challenge_sweep: each token's
+ * newest stays). */
 int ac_token_sweep(ac_ctx *ctx, int *n);
 
 /*

@@ -330,6 +330,12 @@ do_test(struct portal_req *r, struct ac_token *t, struct ac_who *who)
 	const char *code = portal_param(r, "code");
 	int rc;
 
+	if (t->type == AC_TOKEN_EMAIL) {
+		portal_message(r, "warn", "An e-mail token is tested by "
+		    "signing in with it: sign out, sign in and choose “Send a "
+		    "code to my e-mail”.");
+		return token_page(r, t, 400);
+	}
 	if (!code_ok(r, "code", code, t->digits))
 		return token_page(r, t, 400);
 	rc = ac_token_test(portal_ac(r), who, t->serial, code);

@@ -68,6 +68,11 @@
 <?cs if:Token.status != "pending" && Token.status != "expired" ?>
 <section class="card">
   <h2>Test a code</h2>
+<?cs if:Token.type == "email" ?>
+  <p>An e-mail token's code is only good as the answer to a code we mail
+  you. To test it, sign out, sign in and choose “Send a code to my
+  e-mail”.</p>
+<?cs else ?>
   <p>Check that the token works: type the code it shows now.</p>
   <form method="post" action="/tokens/<?cs var:Token.serial ?>" class="row">
     <?cs call:csrf() ?>
@@ -75,6 +80,7 @@
     <?cs call:code_input("test-code", "code", "Code", Token.digits, Failed == "test") ?>
     <button type="submit" class="primary">Test</button>
   </form>
+<?cs /if ?>
 </section>
 
 <?cs if:Token.type == "hotp" ?>

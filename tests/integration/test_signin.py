@@ -423,6 +423,36 @@ def user_with_only_an_email_token_signs_in_with_a_mailed_code(env):
         check(code not in events, "the code is in the event log")
 
 
+@case
+def email_button_needs_mail_and_csrf(env):
+    # erin's e-mail token, but this portal has no SMTP: no button, and a
+    # hand-made send=email gets the plain "no code" answer, no mail, no
+    # challenge; without the csrf field it is refused outright.
+    hexsecret = "3132333435363738393031323334353637383930"
+    r = env.tokenctl("add", "--type", "email", "--user", "erin", "--serial",
+                     "MAILERIN2", "--email", "erin@example.org", "--hex",
+                     input=hexsecret + "\n")
+    check(r.returncode == 0, "tokenctl add: " + r.stderr)
+    try:
+        c = fresh(env)
+        r = c.login("erin", "Erin-Demo-2026")
+        check(r.status == 303 and r.header("Location") == "/login",
+              "password alone: %r" % r)
+        check('name="send"' not in c.get("/login").body,
+              "send button without mail")
+        r = c.post("/login", {"send": "email", "code": ""}, csrf=None)
+        check(r.status == 403, "send without csrf: %r" % r)
+        r = c.post("/login", {"send": "email", "code": ""})
+        check(r.status == 200 and field_error(r.body, "code")
+              and "A code was sent" not in r.body,
+              "send without mail: %r" % r)
+        check(env.sql("SELECT COUNT(*) FROM challenges").strip() == "0",
+              "a challenge without mail")
+    finally:
+        env.tokenctl("delete", "MAILERIN2")
+        env.sql("DELETE FROM throttle")
+
+
 # --- throttling and events --------------------------------------------------------------
 
 @case

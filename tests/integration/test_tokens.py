@@ -501,6 +501,22 @@ def email_token_enroll_and_activate(env):
     check(r.status == 303 and token_row(env, s) == "1", "mailed code refused")
     check(env.sql("SELECT email FROM tokens WHERE serial = '%s'" % s).strip()
           == "bob@example.org", "token address")
+    env.email_serial = s
+
+
+@case
+def email_token_cannot_be_tested_without_a_mail(env):
+    c, s = env.bob, env.email_serial
+    r = c.get("/tokens/" + s)
+    check(r.status == 200 and 'id="test-code"' not in r.body,
+          "test form offered for an e-mail token")
+    before = env.sql("SELECT counter, fail_count FROM tokens WHERE serial"
+                     " = '%s'" % s).strip()
+    r = c.post("/tokens/" + s, {"action": "test", "code": "12345678"})
+    check(r.status == 400 and "Send a code to my e-mail" in r.body,
+          "test of an e-mail token: %d" % r.status)
+    check(env.sql("SELECT counter, fail_count FROM tokens WHERE serial"
+                  " = '%s'" % s).strip() == before, "token changed")
 
 
 @case

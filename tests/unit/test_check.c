@@ -390,6 +390,32 @@ pin_mode_directory(void **state)
 	assert_int_equal(dir_calls, 0);
 }
 
+/* `directory` mode: an unknown user, or one without a usable token, costs
+ * a directory round trip like a known one (the answer is thrown away), and
+ * a directory that is down is an error for everybody alike. */
+static void
+pin_mode_directory_unknown_user(void **state)
+{
+	struct fixture *fx = *state;
+	struct ac_check_result res;
+
+	add_totp(fx);
+	assert_int_equal(ac_token_disable(fx->ctx, &fx_who, "T1"), 0);
+	ac_ctx_set_password_verifier(fx->ctx, fake_directory, NULL);
+	dir_calls = 0;
+	assert_int_equal(fx_check(fx, "nobody", "corp", "wrong horse123456",
+	    NULL), AC_RESULT_REJECT);
+	assert_int_equal(dir_calls, 1);
+	/* alice's only token is disabled: the same. */
+	assert_int_equal(fx_check(fx, "alice", "corp", "correct horse123456",
+	    NULL), AC_RESULT_REJECT);
+	assert_int_equal(dir_calls, 2);
+	ac_ctx_set_password_verifier(fx->ctx, NULL, NULL);
+	assert_int_not_equal(ac_check(fx->ctx, "nobody", "corp",
+	    "wrong horse123456", "unit", &res), 0);
+	assert_int_equal(res.result, AC_RESULT_ERROR);
+}
+
 /* A code that is certainly wrong: the right one with its first digit
  * changed. */
 static void
@@ -598,6 +624,49 @@ unknown_user_same_as_wrong_code(void **state)
 	assert_string_equal(a.message, b.message);
 	assert_non_null(strstr(b.reason, "unknown user"));
 	assert_non_null(strstr(a.reason, "wrong code"));
+}
+
+/*
+ * A check that unseals no real token (unknown user, no usable token, PIN
+ * wrong, passcode too short) unseals the context's dummy token and runs
+ * the HMACs instead, so that it costs about what a wrong code costs; one
+ * that unseals a real token does not.  Answers and events are unchanged.
+ */
+static void
+dummy_work_when_no_token_is_unsealed(void **state)
+{
+	struct fixture *fx = *state;
+	const struct ac_token *d;
+	char code[AC_MAX_CODE + 1], wrong[AC_MAX_CODE + 1], pass[64];
+	unsigned long u;
+	int n;
+
+	add_totp(fx);
+	set_pin(fx, "T1", PIN);
+	fx_totp(fx_rfc_secret, 20, fx->now, 0, code);
+	wrong_code(code, wrong);
+	u = ac_ctx_dummy_uses(fx->ctx);
+	n = fx_events(fx);
+	assert_int_equal(fx_check(fx, "nobody", NULL, code, NULL),
+	    AC_RESULT_REJECT);
+	assert_int_equal(ac_ctx_dummy_uses(fx->ctx), u + 1);
+	assert_int_equal(fx_check(fx, "alice", NULL, "nope" "123456", NULL),
+	    AC_RESULT_REJECT);
+	assert_int_equal(ac_ctx_dummy_uses(fx->ctx), u + 2);
+	assert_int_equal(fx_check(fx, "alice", NULL, "12", NULL),
+	    AC_RESULT_REJECT);
+	assert_int_equal(ac_ctx_dummy_uses(fx->ctx), u + 3);
+	assert_int_equal(fx_events(fx), n + 3);
+	/* PIN right, code wrong: a real unseal, no dummy. */
+	assert_int_equal(ac_token_unlock(fx->ctx, &fx_who, "T1"), 0);
+	snprintf(pass, sizeof(pass), "%s%s", PIN, wrong);
+	assert_int_equal(fx_check(fx, "alice", NULL, pass, NULL),
+	    AC_RESULT_REJECT);
+	assert_int_equal(ac_ctx_dummy_uses(fx->ctx), u + 3);
+	/* The dummy is nobody's and can never be stored. */
+	assert_non_null(d = ac_ctx_dummy_token(fx->ctx));
+	assert_false(ac_serial_valid(d->serial));
+	assert_int_equal(d->owner[0], '\0');
 }
 
 static void
@@ -979,6 +1048,67 @@ email_code_expires(void **state)
 	assert_int_equal(fx_get(fx, "E1").counter, 2);
 }
 
+/* Sweeping expired challenges must not bring an expired, unused code
+ * back: the next mail's counter is derived from the token's newest
+ * challenge, so the sweep keeps it.  ac_token_sweep sweeps the rest. */
+static void
+email_sweep_keeps_codes_dead(void **state)
+{
+	struct fixture *fx = *state;
+	struct ac_check_result res;
+	struct ac_challenge c;
+	struct mailbox mb;
+	char code[AC_MAX_CODE + 1], first[AC_MAX_TXID + 1];
+	char second[AC_MAX_TXID + 1];
+	int n = -1;
+
+	add_email(fx, &mb);
+	/* RFC 4226 Appendix D codes: 755224 (0), 287082 (1), 359152 (2),
+	 * 969429 (3). */
+	assert_int_equal(check_full(fx, "dave", NULL, "", &res),
+	    AC_RESULT_CHALLENGE);
+	snprintf(first, sizeof(first), "%s", res.transaction_id);
+	assert_int_equal(fx_check(fx, "dave", NULL, "755224", NULL),
+	    AC_RESULT_ACCEPT);
+	assert_int_equal(check_full(fx, "dave", NULL, "", &res),
+	    AC_RESULT_CHALLENGE);
+	snprintf(second, sizeof(second), "%s", res.transaction_id);
+	mailed_code(&mb, code);
+	assert_string_equal(code, "287082");
+	/* 287082 expires unused; the store's own sweep runs. */
+	fx->now += 300;
+	assert_int_equal(ac_store_challenge_sweep(ac_ctx_store(fx->ctx),
+	    fx->now, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(ac_store_challenge_get(ac_ctx_store(fx->ctx), first,
+	    &c), AC_ERR_NOT_FOUND);
+	assert_int_equal(ac_store_challenge_get(ac_ctx_store(fx->ctx), second,
+	    &c), 0);
+	assert_int_equal(check_full(fx, "dave", NULL, "", &res),
+	    AC_RESULT_CHALLENGE);
+	mailed_code(&mb, code);
+	assert_string_equal(code, "359152");
+	assert_int_equal(fx_check(fx, "dave", NULL, "287082", NULL),
+	    AC_RESULT_REJECT);
+	/* The pending-token sweep clears expired challenges too, keeping
+	 * each token's newest. */
+	snprintf(first, sizeof(first), "%s", second);
+	snprintf(second, sizeof(second), "%s", res.transaction_id);
+	fx->now += 300;
+	assert_int_equal(ac_token_sweep(fx->ctx, NULL), 0);
+	assert_int_equal(ac_store_challenge_get(ac_ctx_store(fx->ctx), first,
+	    &c), AC_ERR_NOT_FOUND);
+	assert_int_equal(ac_store_challenge_get(ac_ctx_store(fx->ctx), second,
+	    &c), 0);
+	assert_int_equal(check_full(fx, "dave", NULL, "", &res),
+	    AC_RESULT_CHALLENGE);
+	mailed_code(&mb, code);
+	assert_string_equal(code, "969429");	/* counter 3 */
+	assert_int_equal(fx_check(fx, "dave", NULL, code, NULL),
+	    AC_RESULT_ACCEPT);
+	assert_int_equal(fx_get(fx, "E1").counter, 4);
+}
+
 /* Asking again while a code is live mails the same code (same challenge,
  * same expiry); check.email_max_sends (3 here) mails per code lifetime. */
 static void
@@ -1018,6 +1148,41 @@ email_resend_and_limit(void **state)
 	assert_int_equal(check_full(fx, "dave", NULL, "", &res),
 	    AC_RESULT_CHALLENGE);
 	assert_int_equal(mb.n, 4);
+}
+
+/* The send limit holds per user too: a second e-mail token (chosen by its
+ * own PIN) does not double the mails one user can be sent. */
+static void
+email_limit_per_user(void **state)
+{
+	struct fixture *fx = *state;
+	struct ac_token_spec spec = {
+		.serial = "E2", .type = AC_TOKEN_EMAIL, .owner = "dave",
+		.email = "dave@example.net",
+	};
+	struct ac_check_result res;
+	struct mailbox mb;
+	char err[AC_ERRBUF] = "";
+	int i;
+
+	add_email(fx, &mb);
+	assert_int_equal(ac_token_add(fx->ctx, &fx_who, &spec, fx_rfc_secret,
+	    sizeof(fx_rfc_secret), err, sizeof(err)), 0);
+	set_pin(fx, "E1", PIN);
+	set_pin(fx, "E2", "Other#pin2");
+	for (i = 0; i < 3; i++)
+		assert_int_equal(check_full(fx, "dave", NULL, PIN, &res),
+		    AC_RESULT_CHALLENGE);
+	assert_int_equal(check_full(fx, "dave", NULL, "Other#pin2", &res),
+	    AC_RESULT_REJECT);
+	assert_non_null(strstr(res.reason, "too many"));
+	assert_int_equal(mb.n, 3);
+	assert_string_equal(mb.to, "dave@example.org");
+	/* A new window, new mails. */
+	fx->now += 300;
+	assert_int_equal(check_full(fx, "dave", NULL, "Other#pin2", &res),
+	    AC_RESULT_CHALLENGE);
+	assert_string_equal(mb.to, "dave@example.net");
 }
 
 /* A token PIN is the trigger; the answer is PIN and code as for any
@@ -1161,6 +1326,7 @@ main(void)
 		T(token_without_pin_refuses_extra),
 		T(pin_mode_none),
 		T(pin_mode_directory),
+		T(pin_mode_directory_unknown_user),
 		T(lock_at_max_fail_and_expiry),
 		T(unlock_lifts_the_lock),
 		T(bypass_until_and_expiry),
@@ -1169,6 +1335,7 @@ main(void)
 		T(disabled_token_never_accepts),
 		T(pending_token_never_accepts),
 		T(unknown_user_same_as_wrong_code),
+		T(dummy_work_when_no_token_is_unsealed),
 		T(one_event_per_check),
 		T(second_token_accepts),
 		T(bad_input_rejected),
@@ -1176,7 +1343,9 @@ main(void)
 		T(email_trigger_code_once),
 		T(email_code_needs_challenge),
 		T(email_code_expires),
+		T(email_sweep_keeps_codes_dead),
 		T(email_resend_and_limit),
+		T(email_limit_per_user),
 		T(email_pin_trigger),
 		T(email_pin_mode_none),
 		T(email_without_sender),

@@ -760,7 +760,8 @@ test_challenges(void **state)
 	snprintf(c.serial, sizeof(c.serial), "GHOST");
 	assert_int_equal(ac_store_challenge_put(f->s, &c), AC_ERR_NOT_FOUND);
 
-	/* Sweep removes the expired ones; deleting the token removes its
+	/* Sweep removes the expired ones but each token's newest (the next
+	 * challenge's counter comes from it); deleting the token removes its
 	 * challenges too. */
 	memset(c.txid, 'd', 64);
 	snprintf(c.serial, sizeof(c.serial), "E1");
@@ -768,6 +769,9 @@ test_challenges(void **state)
 	assert_int_equal(ac_store_challenge_put(f->s, &c), 0);
 	assert_int_equal(ac_store_challenge_sweep(f->s, 1300, &n), 0);
 	assert_int_equal(n, 2);
+	assert_int_equal(ac_store_challenge_get(f->s, c.txid, &got), 0);
+	assert_int_equal(ac_store_challenge_sweep(f->s, 5000, &n), 0);
+	assert_int_equal(n, 0);
 	assert_int_equal(ac_store_challenge_get(f->s, c.txid, &got), 0);
 	assert_int_equal(ac_store_token_delete(f->s, "E1"), 0);
 	assert_int_equal(ac_store_challenge_get(f->s, c.txid, &got),

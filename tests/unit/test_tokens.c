@@ -471,6 +471,34 @@ email_code(void **state)
 	    secret, &n, err, sizeof(err)), AC_ERR_INVALID);
 }
 
+/* An e-mail token's codes are good only as the answer to a mailed
+ * challenge (check.c): "test a code" must not take one within the HOTP
+ * window that nobody was sent, nor move the counter past a live one. */
+static void
+test_refuses_email_token(void **state)
+{
+	struct fixture *fx = *state;
+	struct ac_token_spec spec = {
+		.serial = "E1", .type = AC_TOKEN_EMAIL, .owner = "alice",
+		.email = "alice@example.org",
+	};
+	/* RFC 4226 Appendix D: the codes at counters 0..2, all inside the
+	 * look-ahead window. */
+	static const char *const codes[] = { "755224", "287082", "359152" };
+	char err[AC_ERRBUF] = "";
+	int n, i;
+
+	assert_int_equal(ac_token_add(fx->ctx, &fx_who, &spec, fx_rfc_secret,
+	    sizeof(fx_rfc_secret), err, sizeof(err)), 0);
+	n = fx_events(fx);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(ac_token_test(fx->ctx, &fx_who, "E1",
+		    codes[i]), AC_ERR_STATE);
+	assert_int_equal(fx_get(fx, "E1").counter, 0);
+	assert_int_equal(fx_get(fx, "E1").fail_count, 0);
+	assert_int_equal(fx_events(fx), n);
+}
+
 /* 1 when needle (n bytes) occurs in hay. */
 static int
 contains(const uint8_t *hay, size_t hn, const void *needle, size_t n)
@@ -616,6 +644,7 @@ main(void)
 		T(description_rules),
 		T(test_code),
 		T(email_code),
+		T(test_refuses_email_token),
 		T(store_holds_no_secret),
 		T(sealed_row_moved_fails),
 #undef T
