@@ -190,9 +190,8 @@ ac_hex_encode(const uint8_t *in, size_t n, char *out, size_t outlen)
 	return 0;
 }
 
-/* The value of a hex digit in either case, or -1. */
-static int
-hex_value(unsigned char c)
+int
+ac_hex_value(unsigned char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -223,7 +222,7 @@ ac_hex_decode(const char *in, uint8_t *out, size_t outlen, size_t *n,
 	for (; *p != '\0'; p++, pos++) {
 		if (*p == ' ')
 			continue;
-		if ((v = hex_value(*p)) < 0) {
+		if ((v = ac_hex_value(*p)) < 0) {
 			bad_char(err, errlen, "hex uses 0-9 and a-f", *p, pos);
 			goto out;
 		}

@@ -45,4 +45,8 @@ int ac_hex_encode(const uint8_t *in, size_t n, char *out, size_t outlen);
 int ac_hex_decode(const char *in, uint8_t *out, size_t outlen, size_t *n,
     char *err, size_t errlen);
 
+/* The value of one hex digit in either case, or -1 (also used by the
+ * portal's %XX URL decoding). */
+int ac_hex_value(unsigned char c);
+
 #endif

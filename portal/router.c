@@ -3,19 +3,8 @@
  */
 #include <string.h>
 
+#include "codec.h"
 #include "router.h"
-
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 int
 portal_url_decode_segment(const char *in, size_t inlen, char *out,
@@ -30,8 +19,8 @@ portal_url_decode_segment(const char *in, size_t inlen, char *out,
 		if (c == '%') {
 			if (i + 2 >= inlen)
 				return -1;
-			hi = hexval(in[i + 1]);
-			lo = hexval(in[i + 2]);
+			hi = ac_hex_value((unsigned char)in[i + 1]);
+			lo = ac_hex_value((unsigned char)in[i + 2]);
 			if (hi < 0 || lo < 0)
 				return -1;
 			c = (unsigned char)(hi * 16 + lo);
