@@ -244,6 +244,30 @@ step_up_passcode(struct portal_req *r, const char *code, char *out,
 	return n < outlen ? 0 : AC_ERR_TOO_LONG;
 }
 
+/*
+ * Runs the check on the portal resource for user with code and the PIN
+ * field (see step_up_passcode); an over-long passcode is a plain REJECT.
+ * Returns 0 with *res filled, or a negative AC_ERR_* from the check.  The
+ * passcode is wiped before returning.
+ */
+static int
+step_up_check(struct portal_req *r, const char *user, const char *code,
+    struct ac_check_result *res)
+{
+	char pass[AC_MAX_PASSCODE + 1];
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	rc = step_up_passcode(r, code, pass, sizeof(pass));
+	if (rc == 0)
+		rc = ac_check(portal_ac(r), user, PORTAL_RESOURCE, pass,
+		    portal_client_addr(r), res);
+	else
+		res->result = AC_RESULT_REJECT;	/* too long: wrong */
+	OPENSSL_cleanse(pass, sizeof(pass));
+	return rc == AC_ERR_TOO_LONG ? 0 : rc;
+}
+
 /* Checks code for the signed-in (level 0) user; raises the session on
  * success.  The code and the PIN are never logged or echoed. */
 static int
@@ -251,7 +275,7 @@ step_up(struct portal_req *r, const char *code)
 {
 	const struct ac_session *s = portal_session(r);
 	struct ac_check_result res;
-	char user[AC_MAX_USER + 1], pass[AC_MAX_PASSCODE + 1];
+	char user[AC_MAX_USER + 1];
 	int rc;
 
 	snprintf(user, sizeof(user), "%s", s->user);
@@ -261,15 +285,7 @@ step_up(struct portal_req *r, const char *code)
 	}
 	if (throttled(r, user))
 		return portal_error(r, 429, MSG_THROTTLED);
-	memset(&res, 0, sizeof(res));
-	rc = step_up_passcode(r, code, pass, sizeof(pass));
-	if (rc == 0)
-		rc = ac_check(portal_ac(r), user, PORTAL_RESOURCE, pass,
-		    portal_client_addr(r), &res);
-	else
-		res.result = AC_RESULT_REJECT;	/* too long: wrong */
-	OPENSSL_cleanse(pass, sizeof(pass));
-	rc = rc == AC_ERR_TOO_LONG ? 0 : rc;
+	rc = step_up_check(r, user, code, &res);
 	if (rc < 0) {
 		portal_log(PORTAL_LOG_ERR, "step-up check for %s: %s", user,
 		    ac_strerror(rc));
@@ -305,21 +321,13 @@ send_email_code(struct portal_req *r)
 {
 	const struct ac_session *s = portal_session(r);
 	struct ac_check_result res;
-	char user[AC_MAX_USER + 1], pass[AC_MAX_PASSCODE + 1];
+	char user[AC_MAX_USER + 1];
 	int rc;
 
 	snprintf(user, sizeof(user), "%s", s->user);
 	if (throttled(r, user))
 		return portal_error(r, 429, MSG_THROTTLED);
-	memset(&res, 0, sizeof(res));
-	rc = step_up_passcode(r, "", pass, sizeof(pass));
-	if (rc == 0)
-		rc = ac_check(portal_ac(r), user, PORTAL_RESOURCE, pass,
-		    portal_client_addr(r), &res);
-	else
-		res.result = AC_RESULT_REJECT;	/* too long: wrong */
-	OPENSSL_cleanse(pass, sizeof(pass));
-	rc = rc == AC_ERR_TOO_LONG ? 0 : rc;
+	rc = step_up_check(r, user, "", &res);
 	if (rc < 0 || res.result == AC_RESULT_ERROR) {
 		portal_log(PORTAL_LOG_ERR, "mailing a code to %s: %s", user,
 		    res.reason[0] ? res.reason : ac_strerror(rc));
