@@ -434,40 +434,37 @@ out:
 	return r;
 }
 
+/* Runs one of the prepared transaction statements. */
 static int
-sq_begin(ac_store *s)
+sq_txn(ac_store *s, enum sq_stmt which, const char *what)
 {
 	sqlite3_stmt *st = NULL;
 	int r;
 
-	if ((r = sq_stmt(s, SQ_BEGIN, &st)) != 0)
+	if ((r = sq_stmt(s, which, &st)) != 0)
 		return r;
-	return sq_exec_stmt(s, st, "starting a transaction");
+	return sq_exec_stmt(s, st, what);
+}
+
+static int
+sq_begin(ac_store *s)
+{
+	return sq_txn(s, SQ_BEGIN, "starting a transaction");
 }
 
 static int
 sq_commit(ac_store *s)
 {
-	sqlite3_stmt *st = NULL;
-	int r;
-
-	if ((r = sq_stmt(s, SQ_COMMIT, &st)) != 0)
-		return r;
-	return sq_exec_stmt(s, st, "committing");
+	return sq_txn(s, SQ_COMMIT, "committing");
 }
 
 static int
 sq_rollback(ac_store *s)
 {
-	sqlite3_stmt *st = NULL;
-	int r;
-
 	/* SQLite may already have rolled back after an I/O error. */
 	if (sqlite3_get_autocommit(sq_db(s)))
 		return 0;
-	if ((r = sq_stmt(s, SQ_ROLLBACK, &st)) != 0)
-		return r;
-	return sq_exec_stmt(s, st, "rolling back");
+	return sq_txn(s, SQ_ROLLBACK, "rolling back");
 }
 
 /*
